@@ -1,0 +1,1 @@
+"""Rendering results for people and tools; nothing here changes what was found."""

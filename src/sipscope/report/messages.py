@@ -1,0 +1,76 @@
+"""The message listing of ``sipscope messages``: one line per SIP message, as text or as JSON lines.
+
+The JSON lines are written by hand rather than with ``json.dumps`` because this is the hot path of a command that
+may print millions of lines; every string goes through the standard library's JSON string encoder, so the output
+is valid JSON (ASCII only, with escapes) whatever the packet held.
+"""
+
+from __future__ import annotations
+
+import json
+from json.encoder import encode_basestring_ascii as _quote
+
+from ..sip.message import SipMessage
+from ..text import printable
+
+
+def _seconds(ts_ns: int) -> str:
+    return f"{ts_ns // 1_000_000_000}.{ts_ns % 1_000_000_000:09d}"
+
+
+def json_line(message: SipMessage) -> str:
+    frames = message.frames
+    frame_list = f"[{frames[0]}]" if len(frames) == 1 else "[" + ",".join(map(str, frames)) + "]"
+    if message.method is not None:
+        first = f'"method":{_quote(message.method)},"uri":{_quote(message.uri)}'
+    else:
+        first = f'"status":{message.status},"reason":{_quote(message.reason)}'
+    call_id = "null" if message.call_id is None else _quote(message.call_id)
+    cseq = "null" if message.cseq_number is None else f"[{message.cseq_number},{_quote(message.cseq_method)}]"
+    defects = "[" + ",".join(f'"{d}"' for d in message.defects) + "]" if message.defects else "[]"
+    return (
+        f'{{"type":"message","frames":{frame_list},"time":{_seconds(message.time)},"src":"{message.src}",'
+        f'"dst":"{message.dst}","transport":"{message.transport}",{first},"call_id":{call_id},"cseq":{cseq},'
+        f'"defects":{defects}}}\n'
+    )
+
+
+def summary_json_line(summary: dict) -> str:
+    return json.dumps({"type": "summary", **summary}, ensure_ascii=True) + "\n"
+
+
+def text_line(message: SipMessage, t0: int) -> str:
+    frames = ",".join(map(str, message.frames))
+    cseq = f"{message.cseq_number} {message.cseq_method}" if message.cseq_number is not None else "-"
+    line = (
+        f"{frames:>7} {(message.time - t0) / 1e9:>11.6f} {message.src:>21} -> {message.dst:<21} "
+        f"{message.transport:<4} {printable(message.start_line)}  call-id={printable(message.call_id or '-')}  "
+        f"cseq={printable(cseq)}"
+    )
+    if message.defects:
+        line += "  defects=" + ",".join(message.defects)
+    return line + "\n"
+
+
+def summary_text(summary: dict) -> str:
+    lines = [""]
+    for f in summary["files"]:
+        kind = f["format"] + (", gzip-compressed" if f["compressed"] else "")
+        lines.append(f"{printable(f['name'])} ({kind})")
+        lines.extend(f"  note: {printable(note)}" for note in f["notes"])
+    frames = summary["frames"]
+    lines.append(f"{frames} frames, {summary['sip_messages']} SIP messages")
+    for category, count in summary["by_category"].items():
+        if count:
+            share = f"{100 * count / frames:.1f}%" if frames else "-"
+            lines.append(f"  {category:<12} {count:>9} frames ({share})")
+    for entry in summary["reasons"]:
+        examples = ", ".join(map(str, entry["examples"]))
+        more = ", ..." if entry["frames"] > len(entry["examples"]) else ""
+        lines.append(f"    {entry['category']}: {entry['reason']}: {entry['frames']} (frames {examples}{more})")
+    for entry in summary["events"]:
+        examples = ", ".join(map(str, entry["examples"]))
+        lines.append(f"  {entry['event']}: {entry['count']}" + (f" (frames {examples})" if examples else ""))
+    for error in summary["internal_errors"]:
+        lines.append(f"  internal error at frame {error['frame']}: {error['error']} ({error['where']})")
+    return "\n".join(lines) + "\n"

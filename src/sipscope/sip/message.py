@@ -1,0 +1,185 @@
+"""``SipMessage``: one SIP message as it was on the wire, with the views of it that later stages need.
+
+The message keeps its exact bytes and the frames they came from. The start line and a handful of key headers
+(Call-ID, CSeq, top Via, From, To, Content-Length) are read when the message is made, because every consumer
+needs them; the full header list and the derived values (branch, tags) are computed on first use.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Compact forms from the IANA SIP header registry (RFC 3261 section 7.3.3 and the RFCs that added the rest).
+COMPACT_FORMS = {
+    "a": "Accept-Contact",
+    "b": "Referred-By",
+    "c": "Content-Type",
+    "d": "Request-Disposition",
+    "e": "Content-Encoding",
+    "f": "From",
+    "i": "Call-ID",
+    "j": "Reject-Contact",
+    "k": "Supported",
+    "l": "Content-Length",
+    "m": "Contact",
+    "n": "Identity-Info",
+    "o": "Event",
+    "r": "Refer-To",
+    "s": "Subject",
+    "t": "To",
+    "u": "Allow-Events",
+    "v": "Via",
+    "x": "Session-Expires",
+    "y": "Identity",
+}
+
+# Canonical spelling of common headers, so lookups and displays agree whatever case the sender used.
+_CANONICAL = {name.lower(): name for name in COMPACT_FORMS.values()}
+_CANONICAL.update(
+    {
+        name.lower(): name
+        for name in (
+            "CSeq", "Max-Forwards", "Route", "Record-Route", "Expires", "Allow", "Require", "Proxy-Require",
+            "Unsupported", "User-Agent", "Server", "Authorization", "Proxy-Authorization", "WWW-Authenticate",
+            "Proxy-Authenticate", "Subscription-State", "RSeq", "RAck", "Reason", "Warning", "Retry-After",
+            "Min-SE", "Refer-Sub", "Replaces", "P-Asserted-Identity", "Accept", "Date", "Timestamp",
+        )
+    }
+)
+
+_TAG = re.compile(r";\s*tag\s*=\s*([^;,\s>]+)", re.I)
+_BRANCH = re.compile(r";\s*branch\s*=\s*([^;,\s]+)", re.I)
+
+
+def canonical_name(raw_name: str) -> str:
+    """The header's full name in its usual spelling: ``i`` -> ``Call-ID``, ``cseq`` -> ``CSeq``."""
+    if len(raw_name) == 1:
+        full = COMPACT_FORMS.get(raw_name.lower())
+        if full:
+            return full
+    return _CANONICAL.get(raw_name.lower(), raw_name)
+
+
+class Header:
+    """One header field: its name as written, its canonical name, and its value (unfolded, trimmed)."""
+
+    __slots__ = ("raw_name", "name", "value")
+
+    def __init__(self, raw_name: str, name: str, value: str):
+        self.raw_name = raw_name
+        self.name = name
+        self.value = value
+
+    def __repr__(self) -> str:
+        return f"Header({self.raw_name!r}: {self.value!r})"
+
+
+class SipMessage:
+    """A SIP request or response; ``method`` is set for a request, ``status`` for a response."""
+
+    __slots__ = (
+        "raw", "frames", "time", "src", "dst", "transport",
+        "method", "uri", "status", "reason", "version",
+        "call_id", "cseq_number", "cseq_method", "content_length",
+        "defects", "body_start", "body_end", "_key_values", "_headers",
+    )
+
+    def __init__(self, raw: bytes, start_line: tuple, key_values: dict, body_start: int, body_end: int,
+                 defects: list):
+        self.raw = raw
+        """The message's bytes as captured (for a datagram: the whole datagram, trailing bytes included)."""
+        self.frames: tuple[int, ...] = ()
+        """Wireshark frame numbers of every frame that carried a part of the message."""
+        self.time = 0
+        """Capture time of the frame that completed the message, in nanoseconds since the epoch."""
+        self.src = self.dst = ""
+        self.transport = ""
+        self.method, self.uri, self.status, self.reason, self.version = start_line
+        self.call_id: str | None = key_values.get("call-id")
+        self.cseq_number: int | None = None
+        self.cseq_method: str | None = None
+        self.content_length: int | None = None
+        self.defects: list[str] = defects
+        """Ids from ``sip.defects.DEFECTS``, in the order found."""
+        self.body_start = body_start
+        self.body_end = body_end
+        self._key_values = key_values
+        self._headers: list[Header] | None = None
+
+    @property
+    def is_request(self) -> bool:
+        return self.method is not None
+
+    @property
+    def start_line(self) -> str:
+        if self.method is not None:
+            return f"{self.method} {self.uri} {self.version}"
+        return f"{self.version} {self.status} {self.reason}".rstrip()
+
+    @property
+    def body(self) -> bytes:
+        return self.raw[self.body_start : self.body_end]
+
+    @property
+    def headers(self) -> list[Header]:
+        """Every header in order, folded lines joined, compact names mapped to canonical ones."""
+        if self._headers is None:
+            from .parse import parse_headers
+
+            self._headers = parse_headers(self.raw, self.body_start)
+        return self._headers
+
+    def header(self, name: str) -> str | None:
+        """The first value of header ``name`` (any spelling, compact or full), or None."""
+        wanted = canonical_name(name).lower()
+        for header in self.headers:
+            if header.name.lower() == wanted:
+                return header.value
+        return None
+
+    def header_values(self, name: str) -> list[str]:
+        wanted = canonical_name(name).lower()
+        return [header.value for header in self.headers if header.name.lower() == wanted]
+
+    @property
+    def via(self) -> str | None:
+        """The top Via header value (the first Via line; a line may hold several comma-separated hops)."""
+        return self._key_values.get("via")
+
+    @property
+    def branch(self) -> str | None:
+        """The top Via's branch parameter (RFC 3261 section 8.1.1.7)."""
+        via = self.via
+        if via is None:
+            return None
+        top = via.split(",", 1)[0]
+        match = _BRANCH.search(top)
+        return match.group(1) if match else None
+
+    @property
+    def from_header(self) -> str | None:
+        return self._key_values.get("from")
+
+    @property
+    def to_header(self) -> str | None:
+        return self._key_values.get("to")
+
+    @property
+    def from_tag(self) -> str | None:
+        return _tag(self._key_values.get("from"))
+
+    @property
+    def to_tag(self) -> str | None:
+        return _tag(self._key_values.get("to"))
+
+    def __repr__(self) -> str:
+        return f"<SipMessage {self.start_line!r} frames={list(self.frames)}>"
+
+
+def _tag(value: str | None) -> str | None:
+    """The tag parameter of a From/To value, outside the angle brackets of its URI."""
+    if not value:
+        return None
+    close = value.rfind(">")
+    match = _TAG.search(value, close + 1 if close >= 0 else 0)
+    return match.group(1) if match else None

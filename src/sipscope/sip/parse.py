@@ -1,0 +1,218 @@
+"""Parsing one SIP message from its bytes (RFC 3261 section 7 and the grammar of section 25).
+
+``parse_message`` is the only entry point the other stages need. It never raises on data: it returns a
+``SipMessage`` (with defects when something is wrong), ``NOT_SIP`` when the bytes do not begin with a SIP start
+line, or a ``Malformed`` value when they look like SIP but the start line cannot be read.
+
+Speed matters here, because every message of a capture passes through: the start line is matched with one
+regular expression and the key headers are found with one scan of the header block; the full header list is
+parsed only when someone asks for it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .message import Header, SipMessage, canonical_name
+
+MAX_START_LINE = 16384
+
+# RFC 3261 section 25.1: token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~");
+# the SIP literal is case-insensitive like every ABNF string.
+_TOKEN_FIRST = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-.!%*_+`'~")
+_REQUEST_LINE = re.compile(rb"([A-Za-z0-9.!%*_+`'~-]+)[ \t]+([^ \t]+)[ \t]+([Ss][Ii][Pp]/[0-9]+\.[0-9]+)[ \t]*")
+_STATUS_LINE = re.compile(rb"([Ss][Ii][Pp]/[0-9]+\.[0-9]+)[ \t]+([0-9]{3})(?:[ \t]([^\r\n]*))?")
+_VERSION_ANYWHERE = re.compile(rb"[Ss][Ii][Pp]/[0-9]")
+
+# The headers read at once, by their lower-case full or compact name.
+_KEY_HEADERS = re.compile(
+    rb"\n(call-id|i|cseq|via|v|from|f|to|t|content-length|l)[ \t]*:[ \t]*([^\r\n]*)", re.IGNORECASE
+)
+_KEY_NAMES = {
+    b"call-id": "call-id", b"i": "call-id", b"cseq": "cseq", b"via": "via", b"v": "via", b"from": "from",
+    b"f": "from", b"to": "to", b"t": "to", b"content-length": "content-length", b"l": "content-length",
+}
+_FOLD = re.compile(rb"\r?\n[ \t]+")
+_HEADER_NAME = re.compile(r"[A-Za-z0-9.!%*_+`'~-]+")
+
+
+class _NotSip:
+    def __repr__(self) -> str:
+        return "NOT_SIP"
+
+
+NOT_SIP = _NotSip()
+
+
+class Malformed:
+    """Bytes that claim to be SIP but whose start line cannot be read; ``reason`` says why."""
+
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str):
+        self.reason = reason
+
+    def __repr__(self) -> str:
+        return f"Malformed({self.reason!r})"
+
+
+def _text(value: bytes) -> str:
+    """Packet bytes as text: UTF-8 where valid, invalid bytes shown as \\xNN rather than dropped."""
+    return value.decode("utf-8", "backslashreplace")
+
+
+def skip_crlf(data: bytes, pos: int = 0) -> int:
+    """Position after any CRLFs at ``pos`` (RFC 3261 section 7.5: ignore CRLFs before a start line)."""
+    end = len(data)
+    while pos < end and data[pos] in (13, 10):
+        pos += 1
+    return pos
+
+
+def find_header_end(data, start: int, end: int = -1) -> tuple[int, int]:
+    """``(end of the last header line, start of the body)``, or ``(-1, -1)`` when the empty line is not there yet.
+
+    The block ends at the first empty line: CRLF CRLF, or a bare LF LF from lenient senders.
+    """
+    if end < 0:
+        end = len(data)
+    crlf = data.find(b"\r\n\r\n", start, end)
+    lf = data.find(b"\n\n", start, crlf if crlf >= 0 else end)
+    if lf >= 0:
+        return lf, lf + 2
+    if crlf >= 0:
+        return crlf, crlf + 4
+    return -1, -1
+
+
+def parse_start_line(data: bytes, start: int = 0):
+    """``((method, uri, status, reason, version), line_end, defects)``, or NOT_SIP / Malformed."""
+    if start >= len(data) or data[start] not in _TOKEN_FIRST:
+        return NOT_SIP
+    eol = data.find(b"\n", start, start + MAX_START_LINE)
+    if eol < 0:
+        eol = min(len(data), start + MAX_START_LINE)
+    line_end = eol
+    if eol > start and data[eol - 1] == 13:
+        eol -= 1
+    defects = []
+    if data[start : start + 4].upper() == b"SIP/":
+        match = _STATUS_LINE.fullmatch(data, start, eol)
+        if match is None:
+            return Malformed("status line cannot be read")
+        version, code, reason = match.groups()
+        status = int(code)
+        if not 100 <= status <= 699:
+            defects.append("sip.status.invalid")
+        parsed = (None, None, status, _text(reason or b"").strip(), version.decode("ascii"))
+        if data[match.end(1) : match.start(2)] != b" ":
+            defects.append("sip.start_line.whitespace")
+    else:
+        match = _REQUEST_LINE.fullmatch(data, start, eol)
+        if match is None:
+            if _VERSION_ANYWHERE.search(data, start, eol):
+                return Malformed("request line cannot be read")
+            return NOT_SIP
+        method, uri, version = match.groups()
+        parsed = (method.decode("ascii"), _text(uri), None, None, version.decode("ascii"))
+        # RFC 3261 section 7.1: the three parts are separated by single SP characters.
+        if match.end() - match.start() != len(method) + len(uri) + len(version) + 2:
+            defects.append("sip.start_line.whitespace")
+    if parsed[4] != "SIP/2.0":
+        defects.append("sip.version.unknown")
+    return parsed, line_end, defects
+
+
+def parse_message(data: bytes, stream: bool = False):
+    """Parse one message; on a stream (``stream=True``) Content-Length is mandatory and ``data`` is exact.
+
+    On a datagram the datagram bounds the message: a body shorter than Content-Length is a defect, and bytes
+    after the body are a defect too (RFC 3261 section 18.3), not another message.
+    """
+    start = skip_crlf(data)
+    first = parse_start_line(data, start)
+    if first.__class__ is not tuple:
+        return first
+    start_line, line_end, defects = first
+    header_end, body_start = find_header_end(data, line_end - 1 if line_end > 0 else 0)
+    if header_end < 0:
+        defects.append("sip.headers.unterminated")
+        header_end = body_start = len(data)
+    block = data[line_end:header_end]
+    if b"\n " in block or b"\n\t" in block:
+        defects.append("sip.header.folded")
+        block = _FOLD.sub(b" ", block)
+    values: dict = {}
+    for match in _KEY_HEADERS.finditer(block):
+        key = _KEY_NAMES[match.group(1).lower()]
+        if key in values:
+            if key != "via" and "sip.header.duplicate_single" not in defects:
+                defects.append("sip.header.duplicate_single")
+            continue
+        values[key] = _text(match.group(2).rstrip())
+    if b"\r\n" not in block and b"\n" in block:
+        defects.append("sip.headers.bare_lf")
+    message = SipMessage(data, start_line, values, body_start, len(data), defects)
+    _check_key_headers(message, values, defects)
+    length = values.get("content-length")
+    if length is None:
+        if stream:
+            defects.append("sip.content_length.missing")
+            message.body_end = body_start
+    elif length.isdigit():
+        message.content_length = size = int(length)
+        if body_start + size > len(data):
+            defects.append("sip.content_length.mismatch")
+        elif body_start + size < len(data):
+            message.body_end = body_start + size
+            if not stream:
+                defects.append("sip.datagram.trailing_bytes")
+    else:
+        defects.append("sip.content_length.invalid")
+    return message
+
+
+def _check_key_headers(message: SipMessage, values: dict, defects: list) -> None:
+    """The headers every request and response must carry (RFC 3261 section 8.1.1), and CSeq's form."""
+    if message.call_id is None:
+        defects.append("sip.call_id.missing")
+    cseq = values.get("cseq")
+    if cseq is None:
+        defects.append("sip.cseq.missing")
+    else:
+        number, _, method = cseq.partition(" ")
+        method = method.strip()
+        if number.isdigit() and method:
+            message.cseq_number = int(number)
+            message.cseq_method = method
+            # RFC 3261 section 8.1.1.5: the CSeq method matches the request's method.
+            if message.method is not None and method != message.method:
+                defects.append("sip.cseq.method_mismatch")
+        else:
+            defects.append("sip.cseq.invalid")
+    if "from" not in values:
+        defects.append("sip.from.missing")
+    if "to" not in values:
+        defects.append("sip.to.missing")
+    if "via" not in values:
+        defects.append("sip.via.missing")
+
+
+def parse_headers(data: bytes, body_start: int) -> list[Header]:
+    """Every header line of the message, in order, with folded continuation lines joined."""
+    start = skip_crlf(data)
+    line_end = data.find(b"\n", start, body_start)
+    if line_end < 0:
+        return []
+    block = _FOLD.sub(b" ", data[line_end + 1 : body_start])
+    headers = []
+    for line in block.split(b"\n"):
+        line = line.rstrip(b"\r")
+        name, colon, value = line.partition(b":")
+        if not colon:
+            continue
+        raw_name = _text(name.strip())
+        if not _HEADER_NAME.fullmatch(raw_name):
+            continue
+        headers.append(Header(raw_name, canonical_name(raw_name), _text(value.strip())))
+    return headers

@@ -1,0 +1,15 @@
+"""Making packet text safe to show: nothing from a capture may drive the terminal."""
+
+from __future__ import annotations
+
+import re
+
+# C0 controls except tab, DEL, and C1 controls (which some terminals obey like ESC sequences).
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """``text`` with every control character shown as a visible escape (``\\x1b``) instead of obeyed."""
+    if _CONTROL.search(text) is None:
+        return text
+    return _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
