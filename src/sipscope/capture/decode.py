@@ -76,7 +76,7 @@ class Decoder:
         self.sctp = sctp
         self.link_decoders = {
             0: self._bsd_loopback,
-            1: self._ethernet_link,
+            1: self._ethernet,
             9: self._ppp,
             12: self._raw_ip,
             14: self._raw_ip,
@@ -99,15 +99,15 @@ class Decoder:
         decode((frame,), ts, data, orig_len > len(data))
 
     # -- link layers ---------------------------------------------------------------------------------------
-    def _ethernet_link(self, frames, ts, data, cut):
-        self._ethernet(frames, ts, data, 0, cut, 0)
-
-    def _ethernet(self, frames, ts, data, off, cut, depth):
+    def _ethernet(self, frames, ts, data, cut, off=0, depth=0):
         if len(data) - off < 14:
             self._short(frames, cut, "ethernet", "frame shorter than its 14-byte header")
             return
         etype = (data[off + 12] << 8) | data[off + 13]
-        self._ethertype(frames, ts, data, off + 14, etype, cut, depth)
+        if etype == ETH_IPV4:  # the common case, without the dispatch below
+            self._ipv4(frames, ts, data, off + 14, cut, depth)
+        else:
+            self._ethertype(frames, ts, data, off + 14, etype, cut, depth)
 
     def _ethertype(self, frames, ts, data, off, etype, cut, depth):
         if etype == ETH_IPV4:
@@ -287,7 +287,10 @@ class Decoder:
                 payload, all_frames, _ = whole
                 self._ip_payload(all_frames, ts, proto, src, dst, payload, 0, len(payload), False, depth)
             return
-        self._ip_payload(frames, ts, proto, src, dst, data, off + ihl, end, cut, depth)
+        if proto == IP_UDP:  # the common case, without the dispatch of _ip_payload
+            self._udp(frames, ts, src, dst, data, off + ihl, end, cut, depth)
+        else:
+            self._ip_payload(frames, ts, proto, src, dst, data, off + ihl, end, cut, depth)
 
     def _ipv6(self, frames, ts, data, off, cut, depth):
         avail = len(data) - off
@@ -399,21 +402,21 @@ class Decoder:
             self._short(frames, cut, "gre", "optional fields cut short")
         elif protocol == ETH_ERSPAN_2:
             # ERSPAN type II has a sequence number in GRE and an 8-byte header; type I has neither.
-            self._ethernet(frames, ts, data, pos + 8 if has_sequence else pos, cut, depth)
+            self._ethernet(frames, ts, data, cut, pos + 8 if has_sequence else pos, depth)
         elif protocol == ETH_ERSPAN_3:
             # ERSPAN type III: 12-byte header, plus an 8-byte platform subheader when its O flag is set.
             if len(data) - pos < 12:
                 self._short(frames, cut, "erspan", "type III header cut short")
                 return
-            self._ethernet(frames, ts, data, pos + 12 + (8 if data[pos + 11] & 1 else 0), cut, depth)
+            self._ethernet(frames, ts, data, cut, pos + 12 + (8 if data[pos + 11] & 1 else 0), depth)
         elif protocol == ETH_TEB:
-            self._ethernet(frames, ts, data, pos, cut, depth)
+            self._ethernet(frames, ts, data, cut, pos, depth)
         else:
             self._ethertype(frames, ts, data, pos, protocol, cut, depth)
 
     def _vxlan(self, frames, ts, payload, cut, depth):
         # VXLAN (RFC 7348): 8-byte header with the I flag, then an Ethernet frame.
-        self._ethernet(frames, ts, payload, 8, cut, depth + 1)
+        self._ethernet(frames, ts, payload, cut, 8, depth + 1)
 
     def _gtpu(self, frames, ts, payload, cut, depth):
         # GTP-U (3GPP TS 29.281): flags, type 255 (G-PDU), length, TEID, optional fields and extension headers.

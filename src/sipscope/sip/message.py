@@ -95,7 +95,7 @@ class SipMessage:
         self.src = self.dst = ""
         self.transport = ""
         self.method, self.uri, self.status, self.reason, self.version = start_line
-        self.call_id: str | None = key_values.get("call-id")
+        self.call_id: str | None = None
         self.cseq_number: int | None = None
         self.cseq_method: str | None = None
         self.content_length: int | None = None
@@ -103,7 +103,7 @@ class SipMessage:
         """Ids from ``sip.defects.DEFECTS``, in the order found."""
         self.body_start = body_start
         self.body_end = body_end
-        self._key_values = key_values
+        self._key_values = key_values  # raw bytes of the key headers, decoded when asked for
         self._headers: list[Header] | None = None
 
     @property
@@ -141,10 +141,14 @@ class SipMessage:
         wanted = canonical_name(name).lower()
         return [header.value for header in self.headers if header.name.lower() == wanted]
 
+    def _key_text(self, key: str) -> str | None:
+        value = self._key_values.get(key)
+        return None if value is None else value.strip().decode("utf-8", "backslashreplace")
+
     @property
     def via(self) -> str | None:
         """The top Via header value (the first Via line; a line may hold several comma-separated hops)."""
-        return self._key_values.get("via")
+        return self._key_text("via")
 
     @property
     def branch(self) -> str | None:
@@ -158,19 +162,19 @@ class SipMessage:
 
     @property
     def from_header(self) -> str | None:
-        return self._key_values.get("from")
+        return self._key_text("from")
 
     @property
     def to_header(self) -> str | None:
-        return self._key_values.get("to")
+        return self._key_text("to")
 
     @property
     def from_tag(self) -> str | None:
-        return _tag(self._key_values.get("from"))
+        return _tag(self.from_header)
 
     @property
     def to_tag(self) -> str | None:
-        return _tag(self._key_values.get("to"))
+        return _tag(self.to_header)
 
     def __repr__(self) -> str:
         return f"<SipMessage {self.start_line!r} frames={list(self.frames)}>"

@@ -23,17 +23,21 @@ _TOKEN_FIRST = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0
 _REQUEST_LINE = re.compile(rb"([A-Za-z0-9.!%*_+`'~-]+)[ \t]+([^ \t]+)[ \t]+([Ss][Ii][Pp]/[0-9]+\.[0-9]+)[ \t]*")
 _STATUS_LINE = re.compile(rb"([Ss][Ii][Pp]/[0-9]+\.[0-9]+)[ \t]+([0-9]{3})(?:[ \t]([^\r\n]*))?")
 _VERSION_ANYWHERE = re.compile(rb"[Ss][Ii][Pp]/[0-9]")
+_TOKEN = re.compile(rb"[A-Za-z0-9.!%*_+`'~-]+")
+_METHOD_CACHE: dict[bytes, str] = {}  # method tokens already checked, as text
 
-# The headers read at once, by their lower-case full or compact name.
-_KEY_HEADERS = re.compile(
-    rb"\n(call-id|i|cseq|via|v|from|f|to|t|content-length|l)[ \t]*:[ \t]*([^\r\n]*)", re.IGNORECASE
-)
+# The headers read at once, by their lower-case full or compact name (RFC 3261 section 7.3.3).
 _KEY_NAMES = {
     b"call-id": "call-id", b"i": "call-id", b"cseq": "cseq", b"via": "via", b"v": "via", b"from": "from",
     b"f": "from", b"to": "to", b"t": "to", b"content-length": "content-length", b"l": "content-length",
 }
+# Header names as spelled on the wire -> key, or "" for a header that is not a key header, or None for a name
+# that is not a token. Filled as spellings are met; bounded, since a hostile capture can spell names endlessly.
+_NAME_CACHE: dict[bytes, str | None] = {}
+_NAME_CACHE_MAX = 4096
 _FOLD = re.compile(rb"\r?\n[ \t]+")
 _HEADER_NAME = re.compile(r"[A-Za-z0-9.!%*_+`'~-]+")
+_HEADER_NAME_BYTES = re.compile(rb"[A-Za-z0-9.!%*_+`'~-]+")
 
 
 class _NotSip:
@@ -96,6 +100,22 @@ def parse_start_line(data: bytes, start: int = 0):
     if eol > start and data[eol - 1] == 13:
         eol -= 1
     defects = []
+    line = data[start:eol]
+    # Fast paths for the common forms: "SIP/2.0 200 OK" and "METHOD uri SIP/2.0", single spaces.
+    if line[:8] == b"SIP/2.0 " and line[8:11].isdigit() and (len(line) == 11 or line[11] == 32):
+        status = int(line[8:11])
+        if not 100 <= status <= 699:
+            defects.append("sip.status.invalid")
+        return (None, None, status, _text(line[12:]).strip(), "SIP/2.0"), line_end, defects
+    parts = line.split(b" ")
+    if len(parts) == 3 and parts[2] == b"SIP/2.0" and parts[1]:
+        method = _METHOD_CACHE.get(parts[0])
+        if method is None and _TOKEN.fullmatch(parts[0]):
+            method = parts[0].decode("ascii")
+            if len(_METHOD_CACHE) < _NAME_CACHE_MAX:
+                _METHOD_CACHE[parts[0]] = method
+        if method is not None:
+            return (method, _text(parts[1]), None, None, "SIP/2.0"), line_end, defects
     if data[start : start + 4].upper() == b"SIP/":
         match = _STATUS_LINE.fullmatch(data, start, eol)
         if match is None:
@@ -129,29 +149,31 @@ def parse_message(data: bytes, stream: bool = False):
     On a datagram the datagram bounds the message: a body shorter than Content-Length is a defect, and bytes
     after the body are a defect too (RFC 3261 section 18.3), not another message.
     """
-    start = skip_crlf(data)
-    first = parse_start_line(data, start)
+    first = parse_start_line(data, skip_crlf(data) if data[:1] in (b"\r", b"\n") else 0)
     if first.__class__ is not tuple:
         return first
     start_line, line_end, defects = first
-    header_end, body_start = find_header_end(data, line_end - 1 if line_end > 0 else 0)
+    header_end = -1
+    if line_end < len(data) and data[line_end - 1] == 13:
+        # CRLF lines, as RFC 3261 section 7 requires: the block ends at the first CRLF CRLF.
+        header_end = data.find(b"\r\n\r\n", line_end - 1)
+        body_start = header_end + 4
     if header_end < 0:
-        defects.append("sip.headers.unterminated")
-        header_end = body_start = len(data)
-    block = data[line_end:header_end]
-    if b"\n " in block or b"\n\t" in block:
-        defects.append("sip.header.folded")
-        block = _FOLD.sub(b" ", block)
-    values: dict = {}
-    for match in _KEY_HEADERS.finditer(block):
-        key = _KEY_NAMES[match.group(1).lower()]
-        if key in values:
-            if key != "via" and "sip.header.duplicate_single" not in defects:
-                defects.append("sip.header.duplicate_single")
-            continue
-        values[key] = _text(match.group(2).rstrip())
-    if b"\r\n" not in block and b"\n" in block:
+        header_end, body_start = find_header_end(data, line_end)
+        if header_end < 0:
+            defects.append("sip.headers.unterminated")
+            header_end = body_start = len(data)
+    block = data[line_end + 1 : header_end]
+    lines = block.split(b"\r\n")
+    if block.count(b"\n") != len(lines) - 1:  # some lines end with a bare LF
         defects.append("sip.headers.bare_lf")
+        lines = [line.rstrip(b"\r") for line in block.split(b"\n")]
+    values = _key_headers(lines, defects)
+    if values is None:
+        # A line starting with white space continues the previous one (RFC 3261 section 7.3.1): unfold, again.
+        defects.append("sip.header.folded")
+        lines = [line.rstrip(b"\r") for line in _FOLD.sub(b" ", block).split(b"\n")]
+        values = _key_headers(lines, defects)
     message = SipMessage(data, start_line, values, body_start, len(data), defects)
     _check_key_headers(message, values, defects)
     length = values.get("content-length")
@@ -159,32 +181,78 @@ def parse_message(data: bytes, stream: bool = False):
         if stream:
             defects.append("sip.content_length.missing")
             message.body_end = body_start
-    elif length.isdigit():
-        message.content_length = size = int(length)
-        if body_start + size > len(data):
-            defects.append("sip.content_length.mismatch")
-        elif body_start + size < len(data):
-            message.body_end = body_start + size
-            if not stream:
-                defects.append("sip.datagram.trailing_bytes")
     else:
-        defects.append("sip.content_length.invalid")
+        length = length.strip()
+        if length.isdigit():
+            message.content_length = size = int(length)
+            if body_start + size > len(data):
+                defects.append("sip.content_length.mismatch")
+            elif body_start + size < len(data):
+                message.body_end = body_start + size
+                if not stream:
+                    defects.append("sip.datagram.trailing_bytes")
+        else:
+            defects.append("sip.content_length.invalid")
     return message
+
+
+def _key_headers(lines: list[bytes], defects: list) -> dict | None:
+    """The raw values of the key headers (the first of each; the top Via line), noting bad header lines.
+
+    Returns None when a line is folded (starts with white space): the caller unfolds and asks again.
+    Names starting with white space are never cached, so a folded line always reaches that check.
+    """
+    values: dict = {}
+    cache = _NAME_CACHE
+    for line in lines:
+        name, colon, value = line.partition(b":")
+        key = cache.get(name)
+        if key:
+            if key in values:
+                if key != "via" and "sip.header.duplicate_single" not in defects:
+                    defects.append("sip.header.duplicate_single")
+            else:
+                values[key] = value
+        elif key is None:
+            if line[:1] in (b" ", b"\t"):
+                return None
+            if not colon:
+                if line and "sip.header.no_colon" not in defects:
+                    defects.append("sip.header.no_colon")
+                continue
+            key = _classify_name(name) if name not in cache else None
+            if key is None:
+                if "sip.header.bad_name" not in defects:
+                    defects.append("sip.header.bad_name")
+            elif key and key not in values:
+                values[key] = value
+    return values
+
+
+def _classify_name(name: bytes) -> str | None:
+    stripped = name.strip()
+    key = _KEY_NAMES.get(stripped.lower(), "") if _HEADER_NAME_BYTES.fullmatch(stripped) else None
+    if len(_NAME_CACHE) < _NAME_CACHE_MAX:
+        _NAME_CACHE[name] = key
+    return key
 
 
 def _check_key_headers(message: SipMessage, values: dict, defects: list) -> None:
     """The headers every request and response must carry (RFC 3261 section 8.1.1), and CSeq's form."""
-    if message.call_id is None:
+    call_id = values.get("call-id")
+    if call_id is None:
         defects.append("sip.call_id.missing")
+    else:
+        message.call_id = _text(call_id.strip())
     cseq = values.get("cseq")
     if cseq is None:
         defects.append("sip.cseq.missing")
     else:
-        number, _, method = cseq.partition(" ")
+        number, _, method = cseq.strip().partition(b" ")
         method = method.strip()
         if number.isdigit() and method:
             message.cseq_number = int(number)
-            message.cseq_method = method
+            message.cseq_method = method = _text(method)
             # RFC 3261 section 8.1.1.5: the CSeq method matches the request's method.
             if message.method is not None and method != message.method:
                 defects.append("sip.cseq.method_mismatch")

@@ -1,0 +1,123 @@
+"""Builders for tests: SIP messages, capture records and capture files, made in a line.
+
+Packets themselves are best built with scapy (an independent implementation of every layer); these helpers turn
+them into records for ``Pipeline.run`` or into files, and write pcap and pcapng variants that scapy cannot
+(nanosecond or big-endian pcap, pcapng with several interfaces, simple and obsolete packet blocks).
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Iterable
+
+from .pipeline import Pipeline
+from .sip.message import SipMessage
+
+DEFAULT_TS = 1_700_000_000 * 1_000_000_000
+
+
+def make_request(method: str = "INVITE", uri: str = "sip:bob@example.com", call_id: str = "call-1@example.com",
+                 cseq: int = 1, branch: str = "z9hG4bK-1", body: bytes = b"", extra: str = "",
+                 content_length: int | None = None) -> bytes:
+    """A well-formed request with the mandatory headers of RFC 3261 section 8.1.1."""
+    length = len(body) if content_length is None else content_length
+    return (
+        f"{method} {uri} SIP/2.0\r\n"
+        f"Via: SIP/2.0/UDP 192.0.2.1:5060;branch={branch}\r\n"
+        f"Max-Forwards: 70\r\n"
+        f"From: <sip:alice@example.com>;tag=from-1\r\n"
+        f"To: <{uri}>\r\n"
+        f"Call-ID: {call_id}\r\n"
+        f"CSeq: {cseq} {method}\r\n"
+        f"{extra}"
+        f"Content-Length: {length}\r\n\r\n"
+    ).encode() + body
+
+
+def make_response(status: int = 200, reason: str = "OK", method: str = "INVITE", call_id: str = "call-1@example.com",
+                  cseq: int = 1, branch: str = "z9hG4bK-1", body: bytes = b"", extra: str = "") -> bytes:
+    return (
+        f"SIP/2.0 {status} {reason}\r\n"
+        f"Via: SIP/2.0/UDP 192.0.2.1:5060;branch={branch}\r\n"
+        f"From: <sip:alice@example.com>;tag=from-1\r\n"
+        f"To: <sip:bob@example.com>;tag=to-1\r\n"
+        f"Call-ID: {call_id}\r\n"
+        f"CSeq: {cseq} {method}\r\n"
+        f"{extra}"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+
+
+def records(packets: Iterable, linktype: int = 1, start_ts: int = DEFAULT_TS, step_ns: int = 1_000_000) -> list:
+    """Capture records from scapy packets or raw bytes, one millisecond apart."""
+    out = []
+    for i, packet in enumerate(packets):
+        data = bytes(packet)
+        out.append((start_ts + i * step_ns, linktype, data, len(data)))
+    return out
+
+
+def ingest(packets: Iterable, linktype: int = 1, strict: bool = True) -> tuple[list[SipMessage], Pipeline]:
+    """Run packets through the pipeline; returns the messages and the pipeline (for its accounting)."""
+    pipeline = Pipeline(strict=strict)
+    messages = list(pipeline.run(records(packets, linktype)))
+    return messages, pipeline
+
+
+def write_pcap(path, recs: Iterable, linktype: int = 1, nanoseconds: bool = False, big_endian: bool = False,
+               snaplen: int = 262144) -> None:
+    """A classic pcap file; ``recs`` are ``(ts_ns, data)`` or ``(ts_ns, data, orig_len)``."""
+    e = ">" if big_endian else "<"
+    magic = 0xA1B23C4D if nanoseconds else 0xA1B2C3D4
+    per_second = 1_000_000_000 if nanoseconds else 1_000_000
+    with open(path, "wb") as f:
+        f.write(struct.pack(e + "IHHiIII", magic, 2, 4, 0, 0, snaplen, linktype))
+        for rec in recs:
+            ts, data = rec[0], rec[1]
+            orig = rec[2] if len(rec) > 2 else len(data)
+            sec, frac = divmod(ts, 1_000_000_000)
+            frac = frac * per_second // 1_000_000_000
+            f.write(struct.pack(e + "IIII", sec, frac, len(data), orig) + data)
+
+
+def _block(e: str, btype: int, body: bytes) -> bytes:
+    body += b"\0" * (-len(body) % 4)
+    length = len(body) + 12
+    return struct.pack(e + "II", btype, length) + body + struct.pack(e + "I", length)
+
+
+def pcapng_section(big_endian: bool = False) -> bytes:
+    e = ">" if big_endian else "<"
+    return _block(e, 0x0A0D0D0A, struct.pack(e + "IHHq", 0x1A2B3C4D, 1, 0, -1))
+
+
+def pcapng_interface(linktype: int, tsresol: int | None = None, snaplen: int = 0, big_endian: bool = False) -> bytes:
+    """An interface description block; ``tsresol`` is the raw if_tsresol byte (6 = microseconds, 9 = ns)."""
+    e = ">" if big_endian else "<"
+    body = struct.pack(e + "HHI", linktype, 0, snaplen)
+    if tsresol is not None:
+        body += struct.pack(e + "HH", 9, 1) + bytes([tsresol]) + b"\0\0\0" + struct.pack(e + "HH", 0, 0)
+    return _block(e, 1, body)
+
+
+def pcapng_enhanced(interface: int, ts_units: int, data: bytes, orig_len: int | None = None,
+                    big_endian: bool = False) -> bytes:
+    e = ">" if big_endian else "<"
+    orig = len(data) if orig_len is None else orig_len
+    return _block(e, 6, struct.pack(e + "IIIII", interface, ts_units >> 32, ts_units & 0xFFFFFFFF, len(data), orig) + data)
+
+
+def pcapng_simple(data: bytes, big_endian: bool = False) -> bytes:
+    e = ">" if big_endian else "<"
+    return _block(e, 3, struct.pack(e + "I", len(data)) + data)
+
+
+def pcapng_obsolete(interface: int, ts_units: int, data: bytes, big_endian: bool = False) -> bytes:
+    e = ">" if big_endian else "<"
+    return _block(
+        e, 2, struct.pack(e + "HHIIII", interface, 0, ts_units >> 32, ts_units & 0xFFFFFFFF, len(data), len(data)) + data
+    )
+
+
+def pcapng_unknown(btype: int = 0x0BAD, payload: bytes = b"ignore me", big_endian: bool = False) -> bytes:
+    return _block(">" if big_endian else "<", btype, payload)
