@@ -1,0 +1,95 @@
+"""The ``sipscope messages`` command on the recorded samples: its lines, its JSON, its exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sipscope.cli import main
+
+SAMPLES = Path(__file__).resolve().parents[1] / "samples"
+BASIC_CALL = ["INVITE", 100, 180, 200, "ACK", "BYE", 200]
+
+
+def run_cli(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "sipscope", *args], input=stdin, capture_output=True, timeout=120)
+
+
+def json_lines(output: bytes) -> list[dict]:
+    return [json.loads(line) for line in output.decode().splitlines()]
+
+
+def sequence(lines: list[dict]) -> list:
+    return [line.get("method", line.get("status")) for line in lines if line["type"] == "message"]
+
+
+def test_json_lines_for_a_basic_udp_call():
+    result = run_cli("messages", "--json", str(SAMPLES / "basic-call-udp.pcap"))
+    assert result.returncode == 0, result.stderr
+    lines = json_lines(result.stdout)
+    messages, summary = lines[:-1], lines[-1]
+    assert sequence(lines) == BASIC_CALL
+    assert [m["frames"] for m in messages] == [[1], [2], [3], [4], [5], [6], [7]]
+    assert {m["transport"] for m in messages} == {"udp"}
+    assert len({m["call_id"] for m in messages}) == 1
+    assert [m["cseq"] for m in messages] == [[1, "INVITE"]] * 4 + [[1, "ACK"]] + [[2, "BYE"]] * 2
+    invite = messages[0]
+    assert (invite["src"], invite["dst"]) == ("127.0.0.1:5160", "127.0.0.1:5161")
+    assert invite["uri"].startswith("sip:") and invite["defects"] == []
+    assert messages[3]["reason"] == "OK"
+    assert isinstance(invite["time"], float) and invite["time"] > 1.7e9
+    assert summary["type"] == "summary"
+    assert summary["frames"] == 7 and summary["sip_messages"] == 7
+    assert summary["by_category"]["sip"] == 7
+
+
+def test_text_listing_for_a_tcp_call_ends_with_the_accounting():
+    result = run_cli("messages", str(SAMPLES / "basic-call-tcp.pcap"))
+    assert result.returncode == 0, result.stderr
+    text = result.stdout.decode()
+    rows = [line for line in text.splitlines() if "call-id=" in line]
+    assert [row.split()[0] for row in rows] == ["4", "6", "8", "10", "12", "14", "16"]
+    assert all(" tcp " in row for row in rows)
+    assert "INVITE sip:bob@127.0.0.1:5163 SIP/2.0" in rows[0]
+    assert "19 frames, 7 SIP messages" in text
+    assert "other: tcp: no payload: 12" in text
+
+
+def test_stdin_and_several_files_merged_in_time_order():
+    udp = (SAMPLES / "basic-call-udp.pcap").read_bytes()
+    result = run_cli("messages", "--json", "-", stdin=udp)
+    assert sequence(json_lines(result.stdout)) == BASIC_CALL
+    merged = run_cli("messages", "--json", str(SAMPLES / "busy-udp.pcap"), str(SAMPLES / "cancel-udp.pcap"))
+    lines = json_lines(merged.stdout)
+    times = [line["time"] for line in lines if line["type"] == "message"]
+    assert times == sorted(times)
+    assert [line["frames"][0] for line in lines[:-1]] == list(range(1, 12))
+    assert lines[-1]["frames"] == 11 and len(lines[-1]["files"]) == 2
+
+
+def test_not_a_capture_is_a_one_line_error_with_exit_code_2(tmp_path):
+    junk = tmp_path / "notes.pcap"
+    junk.write_text("these are meeting notes, not packets\n")
+    result = run_cli("messages", str(junk))
+    assert result.returncode == 2
+    assert result.stdout == b""
+    error = result.stderr.decode()
+    assert error.count("\n") == 1 and "Traceback" not in error
+    assert str(junk) in error and "not a pcap or pcapng capture" in error
+
+
+def test_missing_file_and_usage_errors_exit_2(tmp_path, capsys):
+    assert run_cli("messages", str(tmp_path / "absent.pcap")).returncode == 2
+    with pytest.raises(SystemExit) as usage:
+        main(["messages"])
+    assert usage.value.code == 2
+
+
+def test_in_process_main_writes_the_listing(capsys):
+    assert main(["messages", "--json", str(SAMPLES / "refer-transfer-udp.pcap")]) == 0
+    lines = json_lines(capsys.readouterr().out.encode())
+    assert sequence(lines) == ["INVITE", 100, 180, 200, "ACK", "REFER", 202, "NOTIFY", 200, "NOTIFY", 200, "BYE", 200]
