@@ -7,6 +7,10 @@ compared at its highest frame number. Every frame must also be accounted for.
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+from pathlib import Path
+
 import pytest
 
 from sipscope.capture.files import CaptureError
@@ -76,3 +80,28 @@ def test_every_exception_names_a_corpus_file():
     names = {str(p.relative_to(CAPTURES)) for p in CAPTURE_PATHS}
     assert set(EXCEPTIONS) <= names
     assert set(REFUSED) <= names
+
+
+SAMPLES = Path(__file__).resolve().parents[1] / "samples"
+TSHARK = shutil.which("tshark")
+
+
+def _tshark_rows(path: Path) -> list[tuple]:
+    fields = ["frame.number", "sip.Method", "sip.Status-Code", "sip.Call-ID", "sip.CSeq.seq", "sip.CSeq.method"]
+    command = [TSHARK, "-n", "-r", str(path), "-Y", "sip", "-T", "fields", "-o", "tcp.desegment_tcp_streams:TRUE"]
+    for field in fields:
+        command += ["-e", field]
+    output = subprocess.run(command, capture_output=True, check=True, text=True, timeout=120).stdout
+    rows = []
+    for line in output.splitlines():
+        frame, *values = (line.split("\t") + [""] * 6)[:6]
+        rows.append((int(frame), *values))
+    return sorted(rows)
+
+
+@pytest.mark.skipif(TSHARK is None, reason="tshark is not installed")
+@pytest.mark.parametrize("path", sorted(SAMPLES.glob("*.pcap")), ids=lambda p: p.name)
+def test_samples_agree_with_live_tshark(path):
+    rows, summary = _ours(path)
+    assert rows == _tshark_rows(path)
+    assert summary["by_category"]["sip"] == len({row[0] for row in rows})
