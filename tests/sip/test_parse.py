@@ -101,8 +101,8 @@ def test_two_requests_in_one_datagram_give_one_message_with_trailing_bytes():
 def test_defects_for_missing_and_inconsistent_headers():
     message = parse_message(b"OPTIONS sip:x SIP/2.0\r\nCSeq: 1 INVITE\r\nBad line\r\n\r\n")
     assert message.defects == [
-        "sip.header.no_colon", "sip.call_id.missing", "sip.cseq.method_mismatch", "sip.from.missing",
-        "sip.to.missing", "sip.via.missing",
+        "sip.header.no_colon", "sip.call_id.missing", "sip.from.missing", "sip.to.missing", "sip.via.missing",
+        "sip.cseq.method_mismatch",
     ]
     assert parse_message(make_request(content_length=10)).defects == ["sip.content_length.mismatch"]
     assert "sip.content_length.invalid" in parse_message(make_request(extra="", content_length=0).replace(

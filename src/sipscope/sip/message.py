@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import re
 
+# Slots of the key header values a message is made with (parse.py fills them in this order).
+CALL_ID, CSEQ, FROM, TO, VIA, CONTENT_LENGTH = range(6)
+
 # Compact forms from the IANA SIP header registry (RFC 3261 section 7.3.3 and the RFCs that added the rest).
 COMPACT_FORMS = {
     "a": "Accept-Contact",
@@ -84,7 +87,7 @@ class SipMessage:
         "defects", "body_start", "body_end", "_key_values", "_headers",
     )
 
-    def __init__(self, raw: bytes, start_line: tuple, key_values: dict, body_start: int, body_end: int,
+    def __init__(self, raw: bytes, start_line: tuple, key_values: list, body_start: int, body_end: int,
                  defects: list):
         self.raw = raw
         """The message's bytes as captured (for a datagram: the whole datagram, trailing bytes included)."""
@@ -103,7 +106,7 @@ class SipMessage:
         """Ids from ``sip.defects.DEFECTS``, in the order found."""
         self.body_start = body_start
         self.body_end = body_end
-        self._key_values = key_values  # raw bytes of the key headers, decoded when asked for
+        self._key_values = key_values  # raw bytes of the key headers by slot (see parse), decoded when asked for
         self._headers: list[Header] | None = None
 
     @property
@@ -141,14 +144,14 @@ class SipMessage:
         wanted = canonical_name(name).lower()
         return [header.value for header in self.headers if header.name.lower() == wanted]
 
-    def _key_text(self, key: str) -> str | None:
-        value = self._key_values.get(key)
+    def _key_text(self, slot: int) -> str | None:
+        value = self._key_values[slot]
         return None if value is None else value.strip().decode("utf-8", "backslashreplace")
 
     @property
     def via(self) -> str | None:
         """The top Via header value (the first Via line; a line may hold several comma-separated hops)."""
-        return self._key_text("via")
+        return self._key_text(VIA)
 
     @property
     def branch(self) -> str | None:
@@ -162,11 +165,11 @@ class SipMessage:
 
     @property
     def from_header(self) -> str | None:
-        return self._key_text("from")
+        return self._key_text(FROM)
 
     @property
     def to_header(self) -> str | None:
-        return self._key_text("to")
+        return self._key_text(TO)
 
     @property
     def from_tag(self) -> str | None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from .message import Header, SipMessage, canonical_name
+from .message import CALL_ID, CONTENT_LENGTH, CSEQ, FROM, TO, VIA, Header, SipMessage, canonical_name
 
 MAX_START_LINE = 16384
 
@@ -26,14 +26,18 @@ _VERSION_ANYWHERE = re.compile(rb"[Ss][Ii][Pp]/[0-9]")
 _TOKEN = re.compile(rb"[A-Za-z0-9.!%*_+`'~-]+")
 _METHOD_CACHE: dict[bytes, str] = {}  # method tokens already checked, as text
 
-# The headers read at once, by their lower-case full or compact name (RFC 3261 section 7.3.3).
+# The headers read at once, by their lower-case full or compact name (RFC 3261 section 7.3.3), each with its slot
+# in the list of key values: the five headers every message needs (RFC 3261 section 8.1.1), then Content-Length.
+
+_MANDATORY = ("sip.call_id.missing", "sip.cseq.missing", "sip.from.missing", "sip.to.missing", "sip.via.missing")
 _KEY_NAMES = {
-    b"call-id": "call-id", b"i": "call-id", b"cseq": "cseq", b"via": "via", b"v": "via", b"from": "from",
-    b"f": "from", b"to": "to", b"t": "to", b"content-length": "content-length", b"l": "content-length",
+    b"call-id": CALL_ID, b"i": CALL_ID, b"cseq": CSEQ, b"from": FROM, b"f": FROM, b"to": TO, b"t": TO,
+    b"via": VIA, b"v": VIA, b"content-length": CONTENT_LENGTH, b"l": CONTENT_LENGTH,
 }
-# Header names as spelled on the wire -> key, or "" for a header that is not a key header, or None for a name
-# that is not a token. Filled as spellings are met; bounded, since a hostile capture can spell names endlessly.
-_NAME_CACHE: dict[bytes, str | None] = {}
+_OTHER = -1  # a well-formed name that is not a key header
+# Header names as spelled on the wire -> slot, _OTHER, or None for a name that is not a token. Filled as spellings
+# are met; bounded, since a hostile capture can spell names endlessly.
+_NAME_CACHE: dict[bytes, int | None] = {}
 _NAME_CACHE_MAX = 4096
 _FOLD = re.compile(rb"\r?\n[ \t]+")
 _HEADER_NAME = re.compile(r"[A-Za-z0-9.!%*_+`'~-]+")
@@ -106,7 +110,7 @@ def parse_start_line(data: bytes, start: int = 0):
         status = int(line[8:11])
         if not 100 <= status <= 699:
             defects.append("sip.status.invalid")
-        return (None, None, status, _text(line[12:]).strip(), "SIP/2.0"), line_end, defects
+        return (None, None, status, line[12:].decode("utf-8", "backslashreplace").strip(), "SIP/2.0"), line_end, defects
     parts = line.split(b" ")
     if len(parts) == 3 and parts[2] == b"SIP/2.0" and parts[1]:
         method = _METHOD_CACHE.get(parts[0])
@@ -115,7 +119,7 @@ def parse_start_line(data: bytes, start: int = 0):
             if len(_METHOD_CACHE) < _NAME_CACHE_MAX:
                 _METHOD_CACHE[parts[0]] = method
         if method is not None:
-            return (method, _text(parts[1]), None, None, "SIP/2.0"), line_end, defects
+            return (method, parts[1].decode("utf-8", "backslashreplace"), None, None, "SIP/2.0"), line_end, defects
     if data[start : start + 4].upper() == b"SIP/":
         match = _STATUS_LINE.fullmatch(data, start, eol)
         if match is None:
@@ -175,8 +179,22 @@ def parse_message(data: bytes, stream: bool = False):
         lines = [line.rstrip(b"\r") for line in _FOLD.sub(b" ", block).split(b"\n")]
         values = _key_headers(lines, defects)
     message = SipMessage(data, start_line, values, body_start, len(data), defects)
-    _check_key_headers(message, values, defects)
-    length = values.get("content-length")
+    call_id, cseq, _from, _to, _via, length = values
+    if None in values[:CONTENT_LENGTH]:
+        defects.extend(defect for defect, value in zip(_MANDATORY, values) if value is None)
+    if call_id is not None:
+        message.call_id = call_id.strip().decode("utf-8", "backslashreplace")
+    if cseq is not None:
+        number, _, method = cseq.strip().partition(b" ")
+        method = method.strip()
+        if number.isdigit() and method:
+            message.cseq_number = int(number)
+            message.cseq_method = method = method.decode("utf-8", "backslashreplace")
+            # RFC 3261 section 8.1.1.5: the CSeq method matches the request's method.
+            if method != message.method and message.method is not None:
+                defects.append("sip.cseq.method_mismatch")
+        else:
+            defects.append("sip.cseq.invalid")
     if length is None:
         if stream:
             defects.append("sip.content_length.missing")
@@ -196,74 +214,43 @@ def parse_message(data: bytes, stream: bool = False):
     return message
 
 
-def _key_headers(lines: list[bytes], defects: list) -> dict | None:
-    """The raw values of the key headers (the first of each; the top Via line), noting bad header lines.
+def _key_headers(lines: list[bytes], defects: list) -> list | None:
+    """The raw values of the key headers by slot (the first of each; the top Via line), noting bad header lines.
 
     Returns None when a line is folded (starts with white space): the caller unfolds and asks again.
     Names starting with white space are never cached, so a folded line always reaches that check.
     """
-    values: dict = {}
+    values = [None, None, None, None, None, None]
     cache = _NAME_CACHE
     for line in lines:
         name, colon, value = line.partition(b":")
-        key = cache.get(name)
-        if key:
-            if key in values:
-                if key != "via" and "sip.header.duplicate_single" not in defects:
-                    defects.append("sip.header.duplicate_single")
-            else:
-                values[key] = value
-        elif key is None:
+        slot = cache.get(name)
+        if slot is None:
             if line[:1] in (b" ", b"\t"):
                 return None
             if not colon:
                 if line and "sip.header.no_colon" not in defects:
                     defects.append("sip.header.no_colon")
                 continue
-            key = _classify_name(name) if name not in cache else None
-            if key is None:
+            slot = _classify_name(name) if name not in cache else None
+            if slot is None:
                 if "sip.header.bad_name" not in defects:
                     defects.append("sip.header.bad_name")
-            elif key and key not in values:
-                values[key] = value
+                continue
+        if slot >= 0:
+            if values[slot] is None:
+                values[slot] = value
+            elif slot != VIA and "sip.header.duplicate_single" not in defects:
+                defects.append("sip.header.duplicate_single")
     return values
 
 
-def _classify_name(name: bytes) -> str | None:
+def _classify_name(name: bytes) -> int | None:
     stripped = name.strip()
-    key = _KEY_NAMES.get(stripped.lower(), "") if _HEADER_NAME_BYTES.fullmatch(stripped) else None
+    slot = _KEY_NAMES.get(stripped.lower(), _OTHER) if _HEADER_NAME_BYTES.fullmatch(stripped) else None
     if len(_NAME_CACHE) < _NAME_CACHE_MAX:
-        _NAME_CACHE[name] = key
-    return key
-
-
-def _check_key_headers(message: SipMessage, values: dict, defects: list) -> None:
-    """The headers every request and response must carry (RFC 3261 section 8.1.1), and CSeq's form."""
-    call_id = values.get("call-id")
-    if call_id is None:
-        defects.append("sip.call_id.missing")
-    else:
-        message.call_id = _text(call_id.strip())
-    cseq = values.get("cseq")
-    if cseq is None:
-        defects.append("sip.cseq.missing")
-    else:
-        number, _, method = cseq.strip().partition(b" ")
-        method = method.strip()
-        if number.isdigit() and method:
-            message.cseq_number = int(number)
-            message.cseq_method = method = _text(method)
-            # RFC 3261 section 8.1.1.5: the CSeq method matches the request's method.
-            if message.method is not None and method != message.method:
-                defects.append("sip.cseq.method_mismatch")
-        else:
-            defects.append("sip.cseq.invalid")
-    if "from" not in values:
-        defects.append("sip.from.missing")
-    if "to" not in values:
-        defects.append("sip.to.missing")
-    if "via" not in values:
-        defects.append("sip.via.missing")
+        _NAME_CACHE[name] = slot
+    return slot
 
 
 def parse_headers(data: bytes, body_start: int) -> list[Header]:
