@@ -66,6 +66,22 @@ VXLAN_PORTS = (4789, 8472)
 GTPU_PORT = 2152
 
 
+def fast_udp(linktype: int, data: bytes):
+    """``(src, sport, dst, dport, payload)`` for the bulk of SIP traffic, else None.
+
+    The bulk: Ethernet II, IPv4 with a 20-byte header, not a fragment, UDP, lengths that add up, and a payload that
+    starts like text (not HEP). For those frames this gives exactly what ``Decoder.frame`` would hand to its sink's
+    ``datagram()``, with one call instead of five; every other frame returns None and takes the general path.
+    """
+    if (linktype == 1 and data[12:15] == b"\x08\x00\x45" and len(data) >= 43 and data[23] == 17
+            and not (data[20] & 0x3F or data[21])):
+        udp_end = 34 + ((data[38] << 8) | data[39])
+        if 42 < udp_end <= 14 + ((data[16] << 8) | data[17]) <= len(data) and data[42] >= 0x41 \
+                and data[42:46] != b"HEP3":
+            return data[26:30], (data[34] << 8) | data[35], data[30:34], (data[36] << 8) | data[37], data[42:udp_end]
+    return None
+
+
 class Decoder:
     """Decodes frames and hands transport payloads to ``sink``; see the module docstring."""
 

@@ -24,7 +24,9 @@ _REQUEST_LINE = re.compile(rb"([A-Za-z0-9.!%*_+`'~-]+)[ \t]+([^ \t]+)[ \t]+([Ss]
 _STATUS_LINE = re.compile(rb"([Ss][Ii][Pp]/[0-9]+\.[0-9]+)[ \t]+([0-9]{3})(?:[ \t]([^\r\n]*))?")
 _VERSION_ANYWHERE = re.compile(rb"[Ss][Ii][Pp]/[0-9]")
 _TOKEN = re.compile(rb"[A-Za-z0-9.!%*_+`'~-]+")
-_METHOD_CACHE: dict[bytes, str] = {}  # method tokens already checked, as text
+# Start lines already read -> (fields, defects). Responses repeat endlessly ("SIP/2.0 200 OK"), and so do the
+# requests of many user agents; bounded like the name cache.
+_START_LINE_CACHE: dict[bytes, tuple] = {}
 
 # The headers read at once, by their lower-case full or compact name (RFC 3261 section 7.3.3), each with its slot
 # in the list of key values: the five headers every message needs (RFC 3261 section 8.1.1), then Content-Length.
@@ -103,23 +105,28 @@ def parse_start_line(data: bytes, start: int = 0):
     line_end = eol
     if eol > start and data[eol - 1] == 13:
         eol -= 1
-    defects = []
     line = data[start:eol]
+    cached = _START_LINE_CACHE.get(line)
+    if cached is not None:
+        return cached[0], line_end, list(cached[1])
+    parsed = _read_start_line(data, start, eol, line)
+    if parsed.__class__ is tuple and len(_START_LINE_CACHE) < _NAME_CACHE_MAX:
+        _START_LINE_CACHE[line] = (parsed[0], tuple(parsed[1]))
+    return parsed if parsed.__class__ is not tuple else (parsed[0], line_end, parsed[1])
+
+
+def _read_start_line(data: bytes, start: int, eol: int, line: bytes):
+    """``(fields, defects)`` for the start line ``data[start:eol]`` (which is ``line``), or NOT_SIP / Malformed."""
+    defects = []
     # Fast paths for the common forms: "SIP/2.0 200 OK" and "METHOD uri SIP/2.0", single spaces.
     if line[:8] == b"SIP/2.0 " and line[8:11].isdigit() and (len(line) == 11 or line[11] == 32):
         status = int(line[8:11])
         if not 100 <= status <= 699:
             defects.append("sip.status.invalid")
-        return (None, None, status, line[12:].decode("utf-8", "backslashreplace").strip(), "SIP/2.0"), line_end, defects
+        return (None, None, status, _text(line[12:]).strip(), "SIP/2.0"), defects
     parts = line.split(b" ")
-    if len(parts) == 3 and parts[2] == b"SIP/2.0" and parts[1]:
-        method = _METHOD_CACHE.get(parts[0])
-        if method is None and _TOKEN.fullmatch(parts[0]):
-            method = parts[0].decode("ascii")
-            if len(_METHOD_CACHE) < _NAME_CACHE_MAX:
-                _METHOD_CACHE[parts[0]] = method
-        if method is not None:
-            return (method, parts[1].decode("utf-8", "backslashreplace"), None, None, "SIP/2.0"), line_end, defects
+    if len(parts) == 3 and parts[2] == b"SIP/2.0" and parts[1] and _TOKEN.fullmatch(parts[0]):
+        return (parts[0].decode("ascii"), _text(parts[1]), None, None, "SIP/2.0"), defects
     if data[start : start + 4].upper() == b"SIP/":
         match = _STATUS_LINE.fullmatch(data, start, eol)
         if match is None:
@@ -144,7 +151,7 @@ def parse_start_line(data: bytes, start: int = 0):
             defects.append("sip.start_line.whitespace")
     if parsed[4] != "SIP/2.0":
         defects.append("sip.version.unknown")
-    return parsed, line_end, defects
+    return parsed, defects
 
 
 def parse_message(data: bytes, stream: bool = False):
