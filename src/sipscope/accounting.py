@@ -63,14 +63,20 @@ class FrameAccounting:
         return {
             "frames": self.frames_read,
             "by_category": dict(self.by_category),
-            "reasons": [
+            "reasons": sort_reasons(
                 {"category": category, "reason": reason, "frames": count, "examples": examples}
-                for (category, reason), (count, examples) in sorted(
-                    self.reasons.items(), key=lambda item: (CATEGORIES.index(item[0][0]), -item[1][0], item[0][1])
-                )
-            ],
-            "events": [
-                {"event": name, "count": count, "examples": examples}
-                for name, (count, examples) in sorted(self.events.items())
-            ],
+                for (category, reason), (count, examples) in self.reasons.items()
+            ),
+            "events": sort_events(
+                {"event": name, "count": count, "examples": examples} for name, (count, examples) in self.events.items()
+            ),
         }
+
+
+def sort_reasons(reasons) -> list[dict]:
+    """By category (in the order of CATEGORIES), then most frames first."""
+    return sorted(reasons, key=lambda r: (CATEGORIES.index(r["category"]), -r["frames"], r["reason"]))
+
+
+def sort_events(events) -> list[dict]:
+    return sorted(events, key=lambda e: e["event"])

@@ -7,12 +7,15 @@ recorded with its frame number and the rest of the capture was still read).
 from __future__ import annotations
 
 import argparse
+import functools
+import os
 import sys
 
 from . import __version__
 
 EXIT_OK, EXIT_INPUT, EXIT_INTERNAL = 0, 2, 3
-FLUSH_EVERY = 2000  # lines written per write() call
+FLUSH_EVERY = 1 << 20  # characters of output gathered per write() call
+PARALLEL_FROM = 16 << 20  # bytes of capture from which --jobs auto uses two processes
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,6 +35,10 @@ def build_parser() -> argparse.ArgumentParser:
     messages.add_argument("captures", nargs="+", metavar="CAPTURE", help="pcap or pcapng file, gzip or not; - for stdin")
     messages.add_argument("--json", action="store_true", help="JSON lines: one per message, then a summary line")
     messages.add_argument("--strict", action="store_true", help="stop at the first internal error (for debugging)")
+    messages.add_argument(
+        "--jobs", type=int, default=0, metavar="N",
+        help="processes to use (default: 2 for captures over 16 MB on a machine with 2 or more CPUs, else 1)",
+    )
     return parser
 
 
@@ -47,36 +54,64 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def _jobs(args) -> int:
+    if args.jobs:
+        return max(1, args.jobs)
+    if (os.cpu_count() or 1) < 2 or "-" in args.captures:
+        return 1
+    return 2 if sum(os.path.getsize(path) for path in args.captures) >= PARALLEL_FROM else 1
+
+
 def run_messages(args) -> int:
-    from .capture.files import CaptureError
-    from .pipeline import Ingestion
+    from .capture.files import CaptureError, CaptureFile
     from .report import messages as listing
 
     try:
-        ingestion = Ingestion(args.captures, strict=args.strict)
+        files = [CaptureFile(path) for path in args.captures]  # every input is checked before any output
     except CaptureError as exc:
         print(f"sipscope: {exc}", file=sys.stderr)
         return EXIT_INPUT
-    out = sys.stdout
-    lines: list[str] = []
-    if args.json:
-        format_line = listing.json_line
+
+    def make_formatter(start_ts):
+        return listing.json_line if args.json else functools.partial(listing.text_line, t0=start_ts)
+
+    jobs = _jobs(args)
+    if jobs > 1:
+        from .parallel import parallel_lines
+
+        for f in files:
+            f.close()
+        lines, summary = parallel_lines(args.captures, make_formatter, jobs, args.strict)
     else:
-        t0 = None
-
-        def format_line(message):
-            nonlocal t0
-            if t0 is None:
-                t0 = message.time
-            return listing.text_line(message, t0)
-
-    for message in ingestion:
-        lines.append(format_line(message))
-        if len(lines) >= FLUSH_EVERY:
-            out.write("".join(lines))
-            lines.clear()
-    out.write("".join(lines))
-    summary = ingestion.summary()
-    out.write(listing.summary_json_line(summary) if args.json else listing.summary_text(summary))
+        lines, summary = _sequential_lines(files, make_formatter, args.strict)
+    out = sys.stdout
+    pending: list[str] = []
+    size = 0
+    for text in lines:  # a line, or a run of lines from the parallel merge
+        pending.append(text)
+        size += len(text)
+        if size >= FLUSH_EVERY:
+            out.write("".join(pending))
+            pending.clear()
+            size = 0
+    out.write("".join(pending))
+    result = summary()
+    out.write(listing.summary_json_line(result) if args.json else listing.summary_text(result))
     out.flush()
-    return EXIT_INTERNAL if summary["internal_errors"] else EXIT_OK
+    return EXIT_INTERNAL if result["internal_errors"] else EXIT_OK
+
+
+def _sequential_lines(files, make_formatter, strict: bool):
+    from .capture.files import merge_records
+    from .pipeline import Pipeline, summarize
+
+    pipeline = Pipeline(strict=strict)
+
+    def lines():
+        format_line = None
+        for message in pipeline.run(merge_records(files)):
+            if format_line is None:
+                format_line = make_formatter(pipeline.start_ts)
+            yield format_line(message)
+
+    return lines(), lambda: summarize(files, pipeline)

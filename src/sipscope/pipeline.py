@@ -54,6 +54,7 @@ class InternalError:
 _NOT_SIP_REASON = {"udp": "udp: not sip", "sctp": "sctp: not sip", "tcp": "tcp: not sip"}
 KEEPALIVE_REASON = "sip: crlf keep-alive"
 PROBE_LIMIT = 4096  # bytes looked at before deciding what a TCP stream carries
+SHARE_BLOCK = 1024  # consecutive stateless frames that go to the same worker when several share the work
 
 
 class Pipeline:
@@ -67,6 +68,8 @@ class Pipeline:
         self._out: list[SipMessage] = []
         self._endpoints: dict[tuple, tuple[str, str]] = {}
         self.messages = 0
+        self.start_ts: int | None = None  # time of the first frame
+        self.flushing = False  # True once the records are read and open state is being flushed
         self.settle = self.accounting.settle
         self.fragments = FragmentStore(self.settle, self.accounting, self.limits.max_ip_datagrams)
         self.sctp = SctpReassembler(self.settle)
@@ -76,20 +79,32 @@ class Pipeline:
         self.decoder = Decoder(self, self.fragments, self.sctp)
 
     # -- driving -------------------------------------------------------------------------------------------
-    def run(self, records: Iterable[Record]) -> Iterator[SipMessage]:
-        """Every SIP message in the records, in the order they completed; flushes open state at the end."""
+    def run(self, records: Iterable[Record], share: tuple[int, int] | None = None) -> Iterator[SipMessage]:
+        """Every SIP message in the records, in the order they completed; flushes open state at the end.
+
+        ``share=(worker, workers)`` makes this pipeline one of several reading the same records (see
+        ``parallel.py``): it handles only its own frames and leaves the others out of its accounting. Plain
+        Ethernet/IPv4/UDP frames carry no state between frames, so they are dealt out in blocks of
+        ``SHARE_BLOCK`` frames; every other frame (TCP, fragments, tunnels...) belongs to worker 0, which keeps
+        all the state.
+        """
         out = self._out
         decode = self.decoder.frame
         accounting = self.accounting
         by_category = accounting.by_category
         frame = accounting.frames_read
+        worker, workers = share or (0, 1)
         for ts, linktype, data, orig_len in records:
             frame += 1
             accounting.frames_read = frame
+            if self.start_ts is None:
+                self.start_ts = ts
             try:
                 # Fast path: a SIP message in a plain Ethernet/IPv4/UDP frame, the bulk of most captures, with as
                 # few calls as possible. Anything else, or a payload that is not SIP, takes the general path.
                 fast = fast_udp(linktype, data)
+                if workers > 1 and (worker if fast is None else (frame // SHARE_BLOCK) % workers != worker):
+                    continue  # another worker's frame
                 if fast is not None:
                     message = parse_message(fast[4])
                     if message.__class__ is SipMessage:
@@ -108,6 +123,7 @@ class Pipeline:
             if out:
                 yield from out
                 out.clear()
+        self.flushing = True
         try:
             self.tcp.flush()
             self.sctp.flush()
@@ -180,8 +196,21 @@ class StreamConsumer:
     """One direction of a TCP connection: finds out what it carries and turns its bytes into messages.
 
     Bytes are tracked as spans ``[start, end, frame, carried_sip]`` in stream offsets, so that each message
-    names every frame it came from and each frame is settled once its last byte is accounted for.
+    names every frame it came from and each frame is settled once its last byte is accounted for: as SIP if any
+    of its bytes was, otherwise for what its last byte turned out to be.
     """
+
+    # The SIP framer's skipped bytes: (category, reason).
+    SKIPPED = {
+        framing.KEEPALIVE: (acc.OTHER, KEEPALIVE_REASON),
+        framing.NOT_SIP: (acc.OTHER, "tcp: not sip"),
+        framing.LOST_START: (acc.TRUNCATED, "tcp: " + framing.LOST_START),
+        framing.LOST_REST: (acc.TRUNCATED, "tcp: " + framing.LOST_REST),
+        framing.INCOMPLETE: (acc.TRUNCATED, "tcp: incomplete sip message at the end of the stream"),
+        framing.HEADER_OVER_LIMIT: (acc.TRUNCATED, "tcp: " + framing.HEADER_OVER_LIMIT),
+        framing.BODY_OVER_LIMIT: (acc.TRUNCATED, "tcp: " + framing.BODY_OVER_LIMIT),
+    }
+    UNDECIDED = (acc.OTHER, "tcp: not sip")
 
     def __init__(self, pipeline: Pipeline, key):
         self.pipeline = pipeline
@@ -189,13 +218,15 @@ class StreamConsumer:
         self.spans: deque[list] = deque()
         self.fed = 0  # stream offset of the next byte
         self.ts = 0
-        self.handle = self._probe
-        self.pending = bytearray()  # bytes waiting for the probe to decide
+        self.handle = self._probe  # what new bytes go to: changes once the stream's content is known
+        self.held = self.UNDECIDED  # (category, reason) for bytes held when the stream is cut or closes
+        self.pending = bytearray()  # bytes waiting for the probe to decide, or a HEP packet under way
         self.pending_start = 0
         self.framer: StreamFramer | None = None
         self.websocket: WebSocketDecoder | None = None
-        self.ws_fragments: list[bytes] = []
-        self.ws_start = 0
+        self.ws_parts: list[bytes] | None = None  # payloads of the fragmented WebSocket message under way
+        self.ws_ranges: list[tuple[int, int]] = []  # and the stream ranges of its frames
+        self.ws_size = 0
 
     # -- the reassembler's interface -----------------------------------------------------------------------
     def data(self, payload: bytes, frame: int, ts: int) -> None:
@@ -209,36 +240,29 @@ class StreamConsumer:
         if self.framer is not None:
             skipped = self.framer.lost()
             if skipped is not None:
-                self._release(skipped.end, acc.TRUNCATED, "tcp: " + skipped.reason)
-        elif self.websocket is not None:
-            # WebSocket frames cannot be found again after lost bytes: the rest of the stream is unreadable.
-            self._release(self.fed, acc.TRUNCATED, "websocket: bytes lost, stream cannot be followed")
-            self.websocket = None
-            self.handle = self._ignore
+                self._skipped(skipped)
         else:
-            self._release(self.fed, acc.OTHER, _NOT_SIP_REASON["tcp"])
-            self.pending.clear()
-            self.pending_start = self.fed
+            # WebSocket frame and HEP packet boundaries are lost with the bytes: look for one starting a segment.
+            self._restart(*self.held)
 
     def close(self) -> None:
         if self.framer is not None:
             skipped = self.framer.close()
             if skipped is not None:
-                self._release(skipped.end, acc.TRUNCATED, "tcp: incomplete sip message at the end of the stream")
-        elif self.websocket is not None and self.spans:
-            self._release(self.fed, acc.TRUNCATED, "websocket: incomplete frame at the end of the stream")
-        self._release(self.fed, acc.OTHER, _NOT_SIP_REASON["tcp"])
+                self._skipped(skipped)
+        self._release(self.fed, *self.held)
 
     # -- accounting by byte ranges -------------------------------------------------------------------------
-    def _frames(self, start: int, end: int) -> list[int]:
-        """Frames of the bytes in [start, end), now known to carry SIP."""
+    def _frames(self, ranges) -> list[int]:
+        """Frames of the bytes in the ``(start, end)`` ranges (in stream order), now known to carry SIP."""
         frames = []
-        for span in self.spans:
-            if span[0] >= end:
-                break
-            if span[1] > start:
-                span[3] = True
-                frames.append(span[2])
+        for start, end in ranges:
+            for span in self.spans:
+                if span[0] >= end:
+                    break
+                if span[1] > start and (not frames or frames[-1] != span[2]):
+                    span[3] = True
+                    frames.append(span[2])
         return frames
 
     def _release(self, end: int, category: str, reason: str) -> None:
@@ -252,57 +276,85 @@ class StreamConsumer:
             else:
                 settle((frame,), category, reason)
 
+    def _restart(self, category: str, reason: str) -> None:
+        """What is held cannot be followed: settle it, and look at the bytes that follow afresh."""
+        self._release(self.fed, category, reason)
+        self.pending.clear()
+        self.websocket = None
+        self.ws_parts = None
+        self.held = self.UNDECIDED
+        self.handle = self._probe
+
+    def _limit(self, name: str) -> None:
+        self.pipeline.accounting.event(name, self.spans[-1][2] if self.spans else None)
+
     # -- deciding what the stream carries ------------------------------------------------------------------
     def _probe(self, payload: bytes, start: int) -> None:
+        """Look at the first bytes; those that cannot tell yet wait, up to PROBE_LIMIT."""
         if not self.pending:
             self.pending_start = start
         self.pending += payload
         data = bytes(self.pending)
-        first = skip_crlf(data)
-        newline = data.find(b"\n", first)
-        if newline < 0 and len(data) < PROBE_LIMIT:
-            return  # not even a first line yet: wait
         base = self.pending_start
-        self.pending.clear()
-        if framing.is_start_line_at(data, first):
-            self._become_sip(data, base)
-        elif data.startswith(b"GET ") and b"websocket" in data.lower():
-            self._become_websocket(data, base, handshake=True)
-        elif data.startswith(b"HTTP/1.1 101"):
-            self._become_websocket(data, base, handshake=True)
-        elif data.startswith(b"HEP3"):
+        first = skip_crlf(data)
+        if first == len(data):
+            # Only CRLFs so far: keep-alives (RFC 5626 section 4.4.1), whatever the stream turns out to carry.
+            self._release(self.fed, acc.OTHER, KEEPALIVE_REASON)
+            self.pending.clear()
+            return
+        if data.startswith(b"HEP3"):
+            self.pending.clear()
+            self.held = (acc.TRUNCATED, "hep: packet cut short")
             self.handle = self._hep
             self._hep(data, base)
-        elif self._looks_like_websocket_sip(data):
-            self._become_websocket(data, base, handshake=False)
-        else:
-            found = framing.find_start_line(data, first)
-            if found >= 0:  # the capture began inside a message: what precedes the next one is lost
+            return
+        upgrade = self._websocket_upgrade(data)
+        if upgrade or self._websocket_sip(data):
+            self.pending.clear()
+            self._become_websocket(data, base, handshake=bool(upgrade))
+            return
+        found = framing.find_start_line(data, first)
+        if found >= 0 and data.find(b"\n", found) >= 0:
+            self.pending.clear()
+            if found == first:
+                self._become_sip(data, base)
+            else:  # the capture began inside a message, or after lost bytes: what precedes the next one is lost
                 self._release(base + found, acc.TRUNCATED, "tcp: " + framing.LOST_START)
                 self._become_sip(data[found:], base + found)
-            else:
-                self._release(self.fed, acc.OTHER, _NOT_SIP_REASON["tcp"])
+        elif len(data) >= PROBE_LIMIT:
+            self._release(self.fed, *self.UNDECIDED)
+            self.pending.clear()
 
     @staticmethod
-    def _looks_like_websocket_sip(data: bytes) -> bool:
-        """A WebSocket data frame holding a SIP start line (a capture that began after the handshake)."""
-        header = frame_header(data)
-        if header is None or header[0] not in (TEXT, BINARY):
+    def _websocket_upgrade(data: bytes) -> bool | None:
+        """Whether ``data`` begins with an HTTP request or response upgrading to WebSocket (RFC 6455 section 4);
+        None until its header block is complete."""
+        if not data.startswith((b"GET ", b"HTTP/1.1 101")):
             return False
-        _opcode, _fin, masked, _length, size = header
-        head = data[size : size + 64]
+        _end, body = find_header_end(data, 0)
+        if body < 0:
+            return None
+        return b"websocket" in data[:body].lower()
+
+    @staticmethod
+    def _websocket_sip(data: bytes) -> bool:
+        """Whether ``data`` begins with a WebSocket data frame holding a SIP start line (a capture that began after
+        the handshake, or bytes after a gap). No SIP start line begins with a FIN/opcode byte, so no confusion."""
+        if data[0] & 0x7F not in (TEXT, BINARY):  # reserved bits clear: no extension (compression) in the way
+            return False
+        header = frame_header(data)
+        if header is None:
+            return False
+        _opcode, _fin, masked, length, size = header
+        head = data[size : size + min(length, PROBE_LIMIT)]
         if masked:
             head = unmask(head, data[size - 4 : size])
-        return framing.is_start_line_at(head) or head.startswith(b"SIP/2.0 ")
-
-    def _ignore(self, payload: bytes, start: int) -> None:
-        self._release(self.fed, acc.OTHER, _NOT_SIP_REASON["tcp"])
+        return framing.is_start_line_at(head)
 
     # -- SIP over TCP --------------------------------------------------------------------------------------
     def _become_sip(self, data: bytes, base: int) -> None:
         limits = self.pipeline.limits
-        self.framer = StreamFramer(limits.max_message, limits.max_header)
-        self.framer._base = base
+        self.framer = StreamFramer(limits.max_message, limits.max_header, start=base)
         self.handle = self._sip
         self._sip(data, base)
 
@@ -314,54 +366,44 @@ class StreamConsumer:
             if event is NEED_DATA:
                 return
             if event.__class__ is Framed:
-                self._message(event.data, event.start, event.end, "tcp", True, event.defects)
+                if event.defects:  # an absurd Content-Length: the header block was framed alone
+                    self._limit("limit: sip message size")
+                self._message(event.data, ((event.start, event.end),), "tcp", event.defects)
             else:
-                if event.reason == framing.OVER_LIMIT:
-                    self.pipeline.accounting.event("limit: sip header block size", self.spans[0][2])
-                if event.reason == framing.KEEPALIVE:
-                    self._release(event.end, acc.OTHER, KEEPALIVE_REASON)
-                elif event.reason == framing.NOT_SIP:
-                    self._release(event.end, acc.OTHER, _NOT_SIP_REASON["tcp"])
-                else:
-                    self._release(event.end, acc.TRUNCATED, "tcp: " + event.reason)
+                self._skipped(event)
 
-    def _message(self, data: bytes, start: int, end: int, transport: str, stream: bool, extra_defects=()) -> None:
-        frames = self._frames(start, end)
-        message = parse_message(data, stream=stream)
-        if message is NOT_SIP or message.__class__ is Malformed:
-            for span in self.spans:  # they are not SIP after all
-                if span[2] in frames:
-                    span[3] = False
-            reason = "sip: not a start line" if message is NOT_SIP else "sip: " + message.reason
-            self._release(end, acc.MALFORMED, reason)
+    def _skipped(self, event) -> None:
+        if event.limit:
+            self._limit("limit: sip header block size")
+        self._release(event.end, *self.SKIPPED[event.reason])
+
+    def _message(self, data: bytes, ranges, transport: str, defects=()) -> None:
+        """Parse one message framed from the stream and emit it with the frames its byte ranges came from."""
+        end = ranges[-1][1]
+        message = parse_message(data, stream=transport == "tcp")
+        if message is NOT_SIP:
+            self._release(end, acc.OTHER, "tcp: not sip" if transport == "tcp" else "websocket: not sip")
             return
-        message.defects.extend(extra_defects)
+        if message.__class__ is Malformed:
+            self._release(end, acc.MALFORMED, "sip: " + message.reason)
+            return
+        if defects:
+            message.defects.extend(defects)
         src, sport, dst, dport = self.key
-        self.pipeline._emit(message, frames, self.ts, src, sport, dst, dport, transport)
-        self._release(end, acc.SIP, "")
+        self.pipeline._emit(message, self._frames(ranges), self.ts, src, sport, dst, dport, transport)
+        # Frames before the end that carried none of it hold only WebSocket control frames sent between fragments.
+        self._release(end, acc.OTHER, "websocket: control frame")
 
     # -- SIP over WebSocket (RFC 7118) ---------------------------------------------------------------------
     def _become_websocket(self, data: bytes, base: int, handshake: bool) -> None:
-        self.websocket = WebSocketDecoder(self.pipeline.limits.max_message)
-        self.websocket._base = base
-        self.handle = self._websocket_handshake if handshake else self._websocket
-        self.handle(data, base)
-
-    def _websocket_handshake(self, payload: bytes, start: int) -> None:
-        ws = self.websocket
-        ws.feed(payload)
-        _end, body = find_header_end(ws._buf, 0)
-        if body < 0:
-            if ws.buffered > self.pipeline.limits.max_header:
-                self._release(self.fed, acc.OTHER, "websocket: handshake too long")
-                self.websocket = None
-                self.handle = self._ignore
-            return
-        del ws._buf[:body]
-        ws._base += body
-        self._release(ws._base, acc.OTHER, "websocket: handshake")
+        self.websocket = ws = WebSocketDecoder(self.pipeline.limits.max_message, start=base)
+        self.held = (acc.TRUNCATED, "websocket: frame or message cut short")
         self.handle = self._websocket
-        self._websocket(b"", start)
+        if handshake:
+            ws.feed(data)
+            self._release(ws.skip_handshake(), acc.OTHER, "websocket: handshake")
+            data = b""
+        self._websocket(data, base)
 
     def _websocket(self, payload: bytes, start: int) -> None:
         ws = self.websocket
@@ -371,54 +413,71 @@ class StreamConsumer:
             if frame is NEED_DATA:
                 return
             if frame.__class__ is TooLarge:
-                self.pipeline.accounting.event("limit: websocket frame size", self.spans[0][2] if self.spans else None)
-                self._release(frame.end, acc.MALFORMED, "websocket: frame over the size limit")
-                self.websocket = None
-                self.handle = self._ignore
+                self._limit("limit: websocket frame size")
+                self._restart(acc.MALFORMED, "websocket: frame over the size limit")
                 return
-            if frame.opcode in (TEXT, BINARY, CONTINUATION):
-                if frame.opcode != CONTINUATION:
-                    self.ws_fragments = []
-                    self.ws_start = frame.start
-                self.ws_fragments.append(frame.payload)
-                if frame.fin:
-                    self._message(b"".join(self.ws_fragments), self.ws_start, frame.end, "ws", False)
-                    self.ws_fragments = []
+            opcode = frame.opcode
+            if opcode == TEXT or opcode == BINARY:
+                if self.ws_parts is not None:  # RFC 6455 section 5.4: a new message before the last one ended
+                    self._release(frame.start, acc.TRUNCATED, "websocket: message cut short")
+                    self.ws_parts = None
+                if frame.fin:  # RFC 7118 section 5: one SIP message per WebSocket message
+                    self._message(frame.payload, ((frame.start, frame.end),), "ws")
+                    continue
+                self.ws_parts, self.ws_ranges, self.ws_size = [], [], 0
+            elif opcode == CONTINUATION:
+                if self.ws_parts is None:
+                    self._release(frame.end, acc.TRUNCATED, "websocket: continuation of a message not followed")
+                    continue
             else:
-                self._release(frame.end, acc.OTHER, "websocket: control frame")
+                if self.ws_parts is None:
+                    self._release(frame.end, acc.OTHER, "websocket: control frame")
+                continue  # between fragments (RFC 6455 section 5.4), it is settled with the message
+            self.ws_parts.append(frame.payload)
+            self.ws_ranges.append((frame.start, frame.end))
+            self.ws_size += len(frame.payload)
+            if self.ws_size > self.pipeline.limits.max_message:
+                self._limit("limit: websocket message size")
+                self._release(frame.end, acc.TRUNCATED, "websocket: message over the size limit")
+                self.ws_parts = None
+            elif frame.fin:
+                self._message(b"".join(self.ws_parts), self.ws_ranges, "ws")
+                self.ws_parts = None
 
     # -- HEP over TCP --------------------------------------------------------------------------------------
     def _hep(self, payload: bytes, start: int) -> None:
-        if not self.pending:
+        """HEP3 packets back to back, each giving its own length, as capture agents send them to a collector."""
+        pending = self.pending
+        if not pending:
             self.pending_start = start
-        self.pending += payload
-        while len(self.pending) >= 6:
-            if self.pending[:4] != b"HEP3":
-                self._release(self.fed, acc.MALFORMED, "hep: stream lost its framing")
-                self.pending.clear()
-                self.handle = self._ignore
+        pending += payload
+        while len(pending) >= 6:
+            if pending[:4] != b"HEP3":
+                self._restart(acc.MALFORMED, "hep: stream lost its framing")
                 return
-            total = int.from_bytes(self.pending[4:6], "big")
+            total = int.from_bytes(pending[4:6], "big")
             if total < 6:
-                total = len(self.pending)
-            if len(self.pending) < total:
+                total = len(pending)
+            if len(pending) < total:
                 return
-            chunk = bytes(self.pending[:total])
-            del self.pending[:total]
-            begin, self.pending_start = self.pending_start, self.pending_start + total
+            chunk = bytes(pending[:total])
+            del pending[:total]
+            begin = self.pending_start
+            end = self.pending_start = begin + total
             decoded = decode_hep(chunk, self.ts)
-            if decoded is None or isinstance(decoded, str):
+            if decoded is None or decoded.__class__ is str:
                 category = acc.OTHER if decoded is None else acc.MALFORMED
-                self._release(self.pending_start, category, "hep: " + (decoded or "not sip"))
+                self._release(end, category, "hep: " + (decoded or "not sip"))
                 continue
             ts, src, sport, dst, dport, transport, sip = decoded
             message = parse_message(sip)
-            if message is NOT_SIP or message.__class__ is Malformed:
-                self._release(self.pending_start, acc.OTHER, "hep: payload is not sip")
-                continue
-            frames = self._frames(begin, self.pending_start)
-            self.pipeline._emit(message, frames, ts, src, sport, dst, dport, transport)
-            self._release(self.pending_start, acc.SIP, "")
+            if message is NOT_SIP:
+                self._release(end, acc.OTHER, "hep: payload is not sip")
+            elif message.__class__ is Malformed:
+                self._release(end, acc.MALFORMED, "sip: " + message.reason)
+            else:
+                self.pipeline._emit(message, self._frames(((begin, end),)), ts, src, sport, dst, dport, transport)
+                self._release(end, acc.SIP, "")
 
 
 class Ingestion:
@@ -437,18 +496,19 @@ class Ingestion:
 
     def summary(self) -> dict:
         """What was read and where every frame went, as plain data (the JSON summary line)."""
-        accounting = self.pipeline.accounting.to_dict()
-        return {
-            "files": [
-                {"name": f.name, "format": f.format, "compressed": f.compressed, "notes": list(f.notes)}
-                for f in self.files
-            ],
-            "frames": accounting["frames"],
-            "sip_messages": self.pipeline.messages,
-            "by_category": accounting["by_category"],
-            "reasons": accounting["reasons"],
-            "events": accounting["events"],
-            "internal_errors": [
-                {"frame": e.frame, "error": e.error, "where": e.where} for e in self.pipeline.errors
-            ],
-        }
+        return summarize(self.files, self.pipeline)
+
+
+def summarize(files, pipeline: Pipeline) -> dict:
+    accounting = pipeline.accounting.to_dict()
+    return {
+        "files": [
+            {"name": f.name, "format": f.format, "compressed": f.compressed, "notes": list(f.notes)} for f in files
+        ],
+        "frames": accounting["frames"],
+        "sip_messages": pipeline.messages,
+        "by_category": accounting["by_category"],
+        "reasons": accounting["reasons"],
+        "events": accounting["events"],
+        "internal_errors": [{"frame": e.frame, "error": e.error, "where": e.where} for e in pipeline.errors],
+    }

@@ -11,7 +11,6 @@ can say where and why reading stopped. Only a file that is not a capture at all 
 
 from __future__ import annotations
 
-import gzip
 import heapq
 import struct
 import sys
@@ -21,6 +20,8 @@ from typing import BinaryIO, Iterable, Iterator
 Record = tuple[int, int, bytes, int]
 
 CHUNK = 1 << 20
+GZIP_CHUNK = 32 << 10  # compressed bytes per step; deflate expands them at most ~1000-fold
+GZIP_WBITS = 16 + zlib.MAX_WBITS  # zlib reads the gzip header and checks the trailer's CRC (RFC 1952)
 # Wireshark refuses records above 256 KiB for most link types; we accept up to 16 MiB before calling a record
 # length corrupt, so jumbo or reassembled records from odd writers still pass.
 MAX_RECORD = 16 << 20
@@ -70,6 +71,70 @@ class _Prefixed:
         self._rest.close()
 
 
+class _Gunzip:
+    """gzip decompression that hands out every byte before a damaged or missing spot, then raises.
+
+    ``gzip.GzipFile`` drops the output of the whole read that meets the damage (often all of a small file), so
+    the records before the damage would be lost with it.
+    """
+
+    def __init__(self, raw: BinaryIO):
+        self._raw = raw
+        self._z = zlib.decompressobj(GZIP_WBITS)
+        self._started = False  # some of the current member has been fed
+        self._out = bytearray()
+        self._error: Exception | None = None
+        self._eof = False
+
+    def read(self, n: int = -1) -> bytes:
+        while (n < 0 or len(self._out) < n) and not self._eof and self._error is None:
+            chunk = self._raw.read(GZIP_CHUNK)
+            if chunk:
+                self._feed(chunk)
+            else:
+                self._eof = True
+                if self._started:
+                    self._error = EOFError("the compressed stream ends before its end-of-stream marker")
+        if n < 0:
+            n = len(self._out)
+        data = bytes(self._out[:n])
+        del self._out[:n]
+        if not data and self._error is not None:
+            raise self._error
+        return data
+
+    def _feed(self, data: bytes) -> None:
+        while data:
+            if not self._started:
+                data = data.lstrip(b"\0")  # zero padding after a member is allowed, as gzip(1) allows it
+                if not data:
+                    return
+                self._started = True
+            saved = self._z.copy() if len(data) > 1 else None
+            try:
+                self._out += self._z.decompress(data)
+            except zlib.error as exc:
+                if saved is None:
+                    self._error = exc
+                    return
+                # Again from the last good state, a byte at a time, to keep everything before the damage.
+                self._z = saved
+                for i in range(len(data)):
+                    self._feed(data[i : i + 1])
+                    if self._error is not None:
+                        return
+                return
+            if not self._z.eof:
+                return
+            # A member ended; another may follow (RFC 1952 section 2.2).
+            data = self._z.unused_data
+            self._z = zlib.decompressobj(GZIP_WBITS)
+            self._started = False
+
+    def close(self) -> None:
+        self._raw.close()
+
+
 def _read_exactly(stream, n: int) -> bytes:
     """Read up to n bytes, looping over short reads of pipes and gzip streams."""
     parts = []
@@ -94,13 +159,18 @@ class CaptureFile:
             raw = sys.stdin.buffer if path == "-" else open(path, "rb")
         except OSError as exc:
             raise CaptureError(f"{self.name}: cannot open: {exc.strerror or exc}") from None
-        self._stream = self._sniff(raw)
+        try:
+            self._stream = self._sniff(raw)
+        except CaptureError:
+            if path != "-":
+                raw.close()
+            raise
 
     def _sniff(self, raw) -> _Prefixed:
         head = _read_exactly(raw, 4)
         if head[:2] == GZIP_MAGIC:
             self.compressed = True
-            inner = gzip.GzipFile(fileobj=_Prefixed(head, raw), mode="rb")
+            inner = _Gunzip(_Prefixed(head, raw))
             try:
                 head = _read_exactly(inner, 4)
             except (OSError, EOFError, zlib.error) as exc:
@@ -120,6 +190,11 @@ class CaptureFile:
         else:
             raise CaptureError(f"{self.name}: not a pcap or pcapng capture (it starts with {head.hex(' ')})")
         return _Prefixed(head, raw)
+
+    def close(self) -> None:
+        """Release the file without reading it (its records are read elsewhere, or not needed)."""
+        if self.path != "-":
+            self._stream.close()
 
     def records(self) -> Iterator[Record]:
         reader = _pcap_records if self.format == "pcap" else _pcapng_records
@@ -278,34 +353,38 @@ def _pcapng_records(stream, notes: list[str]) -> Iterator[Record]:
             notes.append(f"the file ends inside block {block_no} ({buf.left} of {blen} bytes)")
             if btype == EPB and buf.left >= 28:
                 # Salvage the packet bytes that are there, as a frame cut short.
-                yield from _salvage_epb(buf.data[buf.pos + 8 :], endian, interfaces, notes)
+                yield from _salvage_epb(buf.data[buf.pos + 8 :], endian, interfaces, notes, block_no)
             return
         data, pos = buf.data, buf.pos
         body = data[pos + 8 : pos + blen - 4]
         buf.pos = pos + blen
-        if btype == EPB:
-            iface_id, ts_hi, ts_lo, caplen, origlen = struct.unpack_from(endian + "IIIII", body, 0)
-            iface = _interface(interfaces, iface_id, notes, block_no)
-            if iface is not None:
-                caplen = min(caplen, len(body) - 20)
-                last_ts = iface.to_ns((ts_hi << 32) | ts_lo)
-                yield last_ts, iface.linktype, body[20 : 20 + caplen], origlen
-        elif btype == SPB:
-            iface = _interface(interfaces, 0, notes, block_no)
-            if iface is not None:
-                (origlen,) = struct.unpack_from(endian + "I", body, 0)
-                caplen = min(origlen, len(body) - 4, iface.snaplen or origlen)
-                yield last_ts, iface.linktype, body[4 : 4 + caplen], origlen
-        elif btype == OPB:
-            iface_id, _drops, ts_hi, ts_lo, caplen, origlen = struct.unpack_from(endian + "HHIIII", body, 0)
-            iface = _interface(interfaces, iface_id, notes, block_no)
-            if iface is not None:
-                caplen = min(caplen, len(body) - 20)
-                last_ts = iface.to_ns((ts_hi << 32) | ts_lo)
-                yield last_ts, iface.linktype, body[20 : 20 + caplen], origlen
-        elif btype == IDB:
-            interfaces.append(_idb_interface(body, endian))
-        # Every other block (name resolution, statistics, decryption secrets, custom, unknown) is skipped.
+        try:
+            if btype == EPB:
+                iface_id, ts_hi, ts_lo, caplen, origlen = struct.unpack_from(endian + "IIIII", body, 0)
+                iface = _interface(interfaces, iface_id, notes, block_no)
+                if iface is not None:
+                    caplen = min(caplen, len(body) - 20)
+                    last_ts = iface.to_ns((ts_hi << 32) | ts_lo)
+                    yield last_ts, iface.linktype, body[20 : 20 + caplen], origlen
+            elif btype == SPB:
+                iface = _interface(interfaces, 0, notes, block_no)
+                if iface is not None:
+                    (origlen,) = struct.unpack_from(endian + "I", body, 0)
+                    caplen = min(origlen, len(body) - 4, iface.snaplen or origlen)
+                    yield last_ts, iface.linktype, body[4 : 4 + caplen], origlen
+            elif btype == OPB:
+                iface_id, _drops, ts_hi, ts_lo, caplen, origlen = struct.unpack_from(endian + "HHIIII", body, 0)
+                iface = _interface(interfaces, iface_id, notes, block_no)
+                if iface is not None:
+                    caplen = min(caplen, len(body) - 20)
+                    last_ts = iface.to_ns((ts_hi << 32) | ts_lo)
+                    yield last_ts, iface.linktype, body[20 : 20 + caplen], origlen
+            elif btype == IDB:
+                interfaces.append(_idb_interface(body, endian))
+            # Every other block (name resolution, statistics, decryption secrets, custom, unknown) is skipped.
+        except struct.error:
+            # The block's length is well-formed but leaves no room for its fixed fields: skip it, read on.
+            notes.append(f"block {block_no} (byte {buf.offset - blen}) is too short for its type {btype:#x}; skipped")
     if buf.left:
         notes.append(f"the file ends inside the header of block {block_no + 1} ({buf.left} bytes)")
 
@@ -317,9 +396,11 @@ def _interface(interfaces: list[_Interface], iface_id: int, notes: list[str], bl
     return None
 
 
-def _salvage_epb(body: bytes, endian: str, interfaces: list[_Interface], notes: list[str]) -> Iterator[Record]:
+def _salvage_epb(
+    body: bytes, endian: str, interfaces: list[_Interface], notes: list[str], block_no: int
+) -> Iterator[Record]:
     iface_id, ts_hi, ts_lo, caplen, origlen = struct.unpack_from(endian + "IIIII", body, 0)
-    iface = _interface(interfaces, iface_id, notes, 0)
+    iface = _interface(interfaces, iface_id, notes, block_no)
     if iface is not None:
         got = body[20 : 20 + caplen]
         yield iface.to_ns((ts_hi << 32) | ts_lo), iface.linktype, got, max(origlen, caplen)

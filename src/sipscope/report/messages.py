@@ -37,6 +37,7 @@ def summary_json_line(summary: dict) -> str:
 
 
 def text_line(message: SipMessage, t0: int) -> str:
+    """One message as a line of text; times are seconds since ``t0``, the capture's first frame."""
     frames = ",".join(map(str, message.frames))
     cseq = f"{message.cseq_number} {message.cseq_method}" if message.cseq_number is not None else "-"
     line = (

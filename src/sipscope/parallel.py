@@ -1,0 +1,147 @@
+"""Listing the messages of large captures with several processes, in exactly the order one process would give.
+
+Why it is correct: most frames of a SIP capture are plain Ethernet/IPv4/UDP datagrams, and what such a frame holds
+does not depend on any other frame. Every worker reads the whole capture (reading is cheap; parsing is not), numbers
+the frames the same way, and handles only its share (``Pipeline.run(share=...)``): blocks of stateless frames
+dealt out in turn, and every frame that needs state (TCP, fragments, tunnels, SCTP) in worker 0. Each worker sends
+back its formatted lines with a sort key (the frame that completed the message, or after the last frame for what
+the end-of-capture flush produced); merging the workers' sorted streams by that key rebuilds the one-process order.
+Their accountings add up to the whole, since each frame is settled by exactly one worker.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import traceback
+from bisect import bisect_right
+from typing import Callable, Iterator
+
+from .accounting import EXAMPLE_FRAMES, sort_events, sort_reasons
+from .capture.files import CaptureFile, merge_records
+from .pipeline import Limits, Pipeline, summarize
+
+BATCH = 2000  # lines sent per message between processes
+
+
+def _work(paths, worker: int, workers: int, make_formatter, strict: bool, limits, conn) -> None:
+    try:
+        files = [CaptureFile(path) for path in paths]
+        pipeline = Pipeline(limits, strict)
+        format_line = None
+        keys: list[int] = []
+        lines: list[str] = []
+        accounting = pipeline.accounting
+        for message in pipeline.run(merge_records(files), share=(worker, workers)):
+            if format_line is None:
+                format_line = make_formatter(pipeline.start_ts)
+            keys.append(2 * accounting.frames_read + pipeline.flushing)
+            lines.append(format_line(message))
+            if len(keys) >= BATCH:
+                conn.send((keys, lines))
+                keys, lines = [], []
+        if keys:
+            conn.send((keys, lines))
+        conn.send(("summary", summarize(files, pipeline)))
+    except BaseException:  # noqa: BLE001 - whatever went wrong must reach the parent, which decides
+        conn.send(("error", traceback.format_exc()))
+    finally:
+        conn.close()
+
+
+class WorkerError(Exception):
+    """A worker process failed; the message holds its traceback."""
+
+
+def parallel_lines(paths, make_formatter: Callable, workers: int = 2, strict: bool = False,
+                   limits: Limits | None = None) -> tuple[Iterator[str], Callable[[], dict]]:
+    """The formatted lines of every message, merged in order, and a function giving the merged summary after.
+
+    ``make_formatter(start_ts)`` returns the function that turns a message into its line; it runs in the workers.
+    """
+    context = multiprocessing.get_context("fork")
+    streams = []
+    processes = []
+    for worker in range(workers):
+        receive, send = context.Pipe(duplex=False)
+        process = context.Process(target=_work, args=(paths, worker, workers, make_formatter, strict, limits, send),
+                                  daemon=True)
+        process.start()
+        send.close()
+        streams.append(receive)
+        processes.append(process)
+    summaries: list[dict] = []
+
+    def batches(conn):
+        while True:
+            item = conn.recv()
+            if item[0] == "summary":
+                summaries.append(item[1])
+                return
+            if item[0] == "error":
+                raise WorkerError(item[1])
+            yield item
+
+    def merged() -> Iterator[str]:
+        try:
+            yield from _merge([batches(conn) for conn in streams])
+        finally:
+            for process in processes:
+                if process.is_alive():
+                    process.terminate()
+                process.join()
+
+    return merged(), lambda: merge_summaries(summaries)
+
+
+def _merge(sources) -> Iterator[str]:
+    """Merge streams of ``(keys, lines)`` batches, each sorted by key, taking runs rather than single lines."""
+    heads = []  # per source: [keys, lines, position]
+    for source in sources:
+        batch = next(source, None)
+        heads.append(None if batch is None else [batch[0], batch[1], 0, source])
+    while True:
+        live = [head for head in heads if head is not None]
+        if not live:
+            return
+        live.sort(key=lambda head: head[0][head[2]])
+        first = live[0]
+        keys, lines, start, source = first
+        # Take every line of the first source up to the next source's head key (ties go to the earlier worker,
+        # which is worker 0 for flushed messages; frames never tie across workers).
+        stop = len(keys) if len(live) == 1 else bisect_right(keys, live[1][0][live[1][2]], start)
+        yield "".join(lines[start:stop])
+        if stop < len(keys):
+            first[2] = stop
+            continue
+        batch = next(source, None)
+        index = heads.index(first)
+        heads[index] = None if batch is None else [batch[0], batch[1], 0, source]
+
+
+def merge_summaries(summaries: list[dict]) -> dict:
+    """One summary from the workers': frame categories, reasons and events added up, examples kept in order."""
+    if not summaries:
+        return {}
+    merged = dict(summaries[0])
+    merged["sip_messages"] = sum(s["sip_messages"] for s in summaries)
+    merged["by_category"] = {
+        category: sum(s["by_category"][category] for s in summaries) for category in summaries[0]["by_category"]
+    }
+    merged["reasons"] = sort_reasons(_add_up(summaries, "reasons", ("category", "reason"), "frames"))
+    merged["events"] = sort_events(_add_up(summaries, "events", ("event",), "count"))
+    merged["internal_errors"] = sorted((e for s in summaries for e in s["internal_errors"]), key=lambda e: e["frame"])
+    return merged
+
+
+def _add_up(summaries: list[dict], key: str, ident_fields: tuple, count_field: str) -> list[dict]:
+    combined: dict[tuple, dict] = {}
+    for summary in summaries:
+        for entry in summary[key]:
+            ident = tuple(entry[field] for field in ident_fields)
+            total = combined.get(ident)
+            if total is None:
+                combined[ident] = dict(entry, examples=list(entry["examples"]))
+            else:
+                total[count_field] += entry[count_field]
+                total["examples"] = sorted(total["examples"] + entry["examples"])[:EXAMPLE_FRAMES]
+    return list(combined.values())
