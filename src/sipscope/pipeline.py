@@ -295,35 +295,49 @@ class StreamConsumer:
             self.pending_start = start
         self.pending += payload
         data = bytes(self.pending)
-        base = self.pending_start
-        first = skip_crlf(data)
-        if first == len(data):
+        if skip_crlf(data) == len(data):
             # Only CRLFs so far: keep-alives (RFC 5626 section 4.4.1), whatever the stream turns out to carry.
             self._release(self.fed, acc.OTHER, KEEPALIVE_REASON)
             self.pending.clear()
             return
+        if self._decide(data, self.pending_start):
+            return
+        # A segment may start what the bytes before it (the end of something lost) hide.
+        if len(data) > len(payload) and self._decide(payload, start):
+            return
+        if len(data) >= PROBE_LIMIT:
+            self._release(self.fed, *self.UNDECIDED)
+            self.pending.clear()
+
+    def _decide(self, data: bytes, base: int) -> bool:
+        """Follow the stream as what ``data`` (at stream offset ``base``) begins, if it tells; the probe's bytes
+        before ``base`` told nothing."""
         if data.startswith(b"HEP3"):
+            self._release(base, *self.UNDECIDED)
             self.pending.clear()
             self.held = (acc.TRUNCATED, "hep: packet cut short")
             self.handle = self._hep
             self._hep(data, base)
-            return
+            return True
         upgrade = self._websocket_upgrade(data)
         if upgrade or self._websocket_sip(data):
+            self._release(base, *self.UNDECIDED)
             self.pending.clear()
             self._become_websocket(data, base, handshake=bool(upgrade))
-            return
+            return True
+        first = skip_crlf(data)
         found = framing.find_start_line(data, first)
-        if found >= 0 and data.find(b"\n", found) >= 0:
-            self.pending.clear()
-            if found == first:
-                self._become_sip(data, base)
-            else:  # the capture began inside a message, or after lost bytes: what precedes the next one is lost
-                self._release(base + found, acc.TRUNCATED, "tcp: " + framing.LOST_START)
-                self._become_sip(data[found:], base + found)
-        elif len(data) >= PROBE_LIMIT:
-            self._release(self.fed, *self.UNDECIDED)
-            self.pending.clear()
+        if found < 0 or data.find(b"\n", found) < 0:
+            return False
+        # What precedes the first start line is the rest of a message whose start is not in the capture.
+        self.pending.clear()
+        if found == first:
+            self._release(base, acc.TRUNCATED, "tcp: " + framing.LOST_START)
+            self._become_sip(data, base)
+        else:
+            self._release(base + found, acc.TRUNCATED, "tcp: " + framing.LOST_START)
+            self._become_sip(data[found:], base + found)
+        return True
 
     @staticmethod
     def _websocket_upgrade(data: bytes) -> bool | None:

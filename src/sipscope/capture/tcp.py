@@ -2,9 +2,11 @@
 
 Segments are placed by sequence number (modulo 2**32). In order, their new bytes go to the direction's consumer
 at once; ahead of what is expected, they wait; behind it, they are retransmissions (nothing new: the frame is
-settled as such) or overlaps (only the new tail goes on). When bytes are missing for good (the waiting segments
-pass the size limit, the direction closes, or the capture ends), the consumer is told of the gap and given what
-follows. A capture that starts in the middle of a connection starts the direction at its first segment.
+settled as such) or overlaps (only the new tail goes on: the bytes seen first win). When bytes are missing for
+good (the waiting segments pass the size limit, the direction closes, or the capture ends), the consumer is told
+of the gap and given what follows. A capture that starts in the middle of a connection starts the direction at
+its first segment. A direction closes on RST, or on FIN once every byte before the FIN is in; a SYN with a new
+initial sequence number on the same ports closes the old connection and opens a new one.
 
 A consumer has three methods: ``data(payload, frame, ts)``, ``gap(frame)`` and ``close()``; it settles the frames it
 is given. Frames with nothing for a consumer (no payload, retransmissions) are settled here.
@@ -15,23 +17,25 @@ from __future__ import annotations
 from .. import accounting as acc
 
 FIN, SYN, RST = 0x01, 0x02, 0x04
+MASK = 0xFFFFFFFF
 
 
 def _delta(seq: int, expected: int) -> int:
-    """How far ``seq`` is ahead of ``expected`` (negative: behind), in 32-bit sequence space."""
-    d = (seq - expected) & 0xFFFFFFFF
+    """How far ``seq`` is ahead of ``expected`` (negative: behind), in 32-bit sequence space (RFC 793 section 3.3)."""
+    d = (seq - expected) & MASK
     return d - 0x100000000 if d & 0x80000000 else d
 
 
 class _Direction:
-    __slots__ = ("next_seq", "waiting", "waiting_bytes", "consumer", "fin")
+    __slots__ = ("isn", "next_seq", "fin_seq", "waiting", "waiting_bytes", "consumer")
 
     def __init__(self, consumer):
+        self.isn: int | None = None  # sequence number of the SYN, when seen
         self.next_seq: int | None = None
+        self.fin_seq: int | None = None  # sequence number just past the last byte, once a FIN is seen
         self.waiting: dict[int, tuple[bytes, int, int]] = {}  # seq -> (payload, frame, ts)
         self.waiting_bytes = 0
         self.consumer = consumer
-        self.fin = False
 
 
 class TcpReassembler:
@@ -48,49 +52,47 @@ class TcpReassembler:
         key = (src, sport, dst, dport)
         direction = self.directions.get(key)
         if flags & SYN:
-            if direction is not None and direction.next_seq != (seq + 1) & 0xFFFFFFFF:
+            if direction is not None and direction.isn != seq:
                 self._close(key, direction)  # a new connection on the same ports
                 direction = None
             if direction is None:
                 direction = self._open(key, frame)
-            direction.next_seq = (seq + 1) & 0xFFFFFFFF
+                direction.isn = seq
+                direction.next_seq = (seq + 1) & MASK
+            seq = (seq + 1) & MASK  # the SYN takes a sequence number; data on it (TCP Fast Open) follows
         if not payload:
             self.settle((frame,), acc.OTHER, "tcp: no payload")
-            if flags & (FIN | RST) and direction is not None:
-                direction.fin = True
-                if not direction.waiting or flags & RST:
-                    self._close(key, direction)
-            return
-        if direction is None:
-            direction = self._open(key, frame)
-        if direction.next_seq is None:
-            direction.next_seq = seq  # the capture started in the middle of this connection
-        if cut:
+            if direction is None:
+                return
+        elif cut:
             # The snap length removed part of the payload: those bytes are lost to the consumer.
             self.settle((frame,), acc.TRUNCATED, "tcp: segment cut short by the snap length")
-            self.accounting.event("tcp: gap", frame)
-            direction.consumer.gap(frame)
-            direction.next_seq = None  # the wire length is not known here: the next segment sets it
-            return
-        ahead = _delta(seq, direction.next_seq)
-        if ahead > 0:
-            if seq in direction.waiting:
-                self.settle((frame,), acc.OTHER, "tcp: retransmission")
-                self.accounting.event("tcp: retransmission", frame)
+            if direction is None:
+                return
+            if direction.waiting:
+                self._skip_gap(direction, frame)
             else:
-                direction.waiting[seq] = (payload, frame, ts)
-                direction.waiting_bytes += len(payload)
-                self.accounting.event("tcp: out of order", frame)
-                if direction.waiting_bytes > self.max_waiting:
-                    self.accounting.event("limit: tcp bytes waiting for a missing segment", frame)
-                    self._skip_gap(direction)
+                self._gap(direction, frame)
+                direction.next_seq = None  # the wire length is not known here: the next segment sets it
         else:
-            self._deliver(direction, seq, payload, frame, ts)
-            self._drain(direction)
-        if flags & (FIN | RST):
-            direction.fin = True
-        if direction.fin and (not direction.waiting or flags & RST):
+            if direction is None:
+                direction = self._open(key, frame)
+            if direction.next_seq is None:
+                direction.next_seq = seq  # the capture started in the middle of this connection
+            if _delta(seq, direction.next_seq) > 0:
+                self._hold(direction, seq, payload, frame, ts)
+            else:
+                self._deliver(direction, seq, payload, frame, ts)
+                self._drain(direction)
+        if flags & RST:
             self._close(key, direction)
+            return
+        if flags & FIN:
+            direction.fin_seq = (seq + len(payload)) & MASK
+        if direction.fin_seq is not None and (
+            direction.next_seq is None or _delta(direction.fin_seq, direction.next_seq) <= 0
+        ):
+            self._close(key, direction)  # every byte up to the FIN is in
 
     def _open(self, key, frame) -> _Direction:
         if len(self.directions) >= self.max_streams:
@@ -100,6 +102,28 @@ class TcpReassembler:
         direction = self.directions[key] = _Direction(self.new_consumer(key))
         return direction
 
+    def _hold(self, direction: _Direction, seq: int, payload: bytes, frame: int, ts: int) -> None:
+        """Keep a segment that is ahead of the expected sequence number until the bytes before it arrive."""
+        waiting = direction.waiting
+        held = waiting.get(seq)
+        while held is not None:
+            if len(payload) <= len(held[0]):
+                self.settle((frame,), acc.OTHER, "tcp: retransmission")
+                self.accounting.event("tcp: retransmission", frame)
+                return
+            # A retransmission that carries more: the bytes already held win, the rest waits as well.
+            self.accounting.event("tcp: overlap", frame)
+            payload = payload[len(held[0]) :]
+            seq = (seq + len(held[0])) & MASK
+            held = waiting.get(seq)
+        waiting[seq] = (payload, frame, ts)
+        direction.waiting_bytes += len(payload)
+        self.accounting.event("tcp: out of order", frame)
+        if direction.waiting_bytes > self.max_waiting:
+            self.accounting.event("limit: tcp bytes waiting for a missing segment", frame)
+            while direction.waiting_bytes > self.max_waiting:
+                self._skip_gap(direction)
+
     def _deliver(self, direction: _Direction, seq: int, payload: bytes, frame: int, ts: int) -> None:
         behind = -_delta(seq, direction.next_seq)
         if behind >= len(payload):
@@ -107,31 +131,38 @@ class TcpReassembler:
             self.accounting.event("tcp: retransmission", frame)
             return
         if behind > 0:
+            # A retransmission with other boundaries: the bytes delivered first win, only the new tail goes on.
             self.accounting.event("tcp: overlap", frame)
             payload = payload[behind:]
-        direction.next_seq = (direction.next_seq + len(payload)) & 0xFFFFFFFF
+        direction.next_seq = (direction.next_seq + len(payload)) & MASK
         direction.consumer.data(payload, frame, ts)
 
     def _drain(self, direction: _Direction) -> None:
         """Deliver waiting segments that the expected sequence number has now reached."""
         waiting = direction.waiting
         while waiting:
-            ready = [seq for seq in waiting if _delta(seq, direction.next_seq) <= 0]
-            if not ready:
-                return
-            for seq in sorted(ready, key=lambda s: _delta(s, direction.next_seq)):
-                payload, frame, ts = waiting.pop(seq)
-                direction.waiting_bytes -= len(payload)
-                self._deliver(direction, seq, payload, frame, ts)
+            seq = direction.next_seq
+            entry = waiting.pop(seq, None)
+            if entry is None:
+                # Segments that overlap what was delivered (retransmitted with other boundaries).
+                behind = [s for s in waiting if _delta(s, seq) < 0]
+                if not behind:
+                    return
+                seq = min(behind, key=lambda s: _delta(s, direction.next_seq))
+                entry = waiting.pop(seq)
+            direction.waiting_bytes -= len(entry[0])
+            self._deliver(direction, seq, *entry)
 
-    def _skip_gap(self, direction: _Direction) -> None:
-        """Give up on the missing bytes: continue at the earliest waiting segment."""
+    def _skip_gap(self, direction: _Direction, frame: int | None = None) -> None:
+        """Give up on the missing bytes: tell the consumer, and go on at the earliest waiting segment."""
         first = min(direction.waiting, key=lambda s: _delta(s, direction.next_seq))
-        frame = direction.waiting[first][1]
-        self.accounting.event("tcp: gap", frame)
-        direction.consumer.gap(frame)
+        self._gap(direction, direction.waiting[first][1] if frame is None else frame)
         direction.next_seq = first
         self._drain(direction)
+
+    def _gap(self, direction: _Direction, frame: int) -> None:
+        self.accounting.event("tcp: gap", frame)
+        direction.consumer.gap(frame)
 
     def _close(self, key, direction: _Direction) -> None:
         while direction.waiting:

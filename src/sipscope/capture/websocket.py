@@ -1,7 +1,8 @@
 """WebSocket frames (RFC 6455 section 5.2) out of one direction of a TCP stream, for SIP over WebSocket (RFC 7118).
 
 Sans I/O like the SIP framer: ``feed()`` bytes, then ``next_frame()`` until NEED_DATA. Each frame comes with its
-byte range in the stream, its opcode, its FIN bit and its unmasked payload. RFC 7118 section 5 puts each SIP message
+byte range in the stream, its opcode, its FIN bit and its unmasked payload. A stream followed from its start
+begins with the HTTP upgrade handshake (RFC 6455 section 4), which ``skip_handshake()`` passes over. RFC 7118 section 5 puts each SIP message
 in one WebSocket message (text or binary), which may span several frames (continuations); joining them is the
 caller's job.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import struct
 
 from ..sip.framing import NEED_DATA
+from ..sip.parse import find_header_end
 
 CONTINUATION, TEXT, BINARY, CLOSE, PING, PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
 DATA_OPCODES = (CONTINUATION, TEXT, BINARY)
@@ -27,7 +29,7 @@ class WsFrame:
 
 
 class TooLarge:
-    """A frame announces a payload over the limit: the stream cannot be followed any further."""
+    """A frame announces a payload over the limit: what is buffered is dropped, and where frames go on is lost."""
 
     __slots__ = ("start", "end", "length")
 
@@ -67,10 +69,11 @@ def frame_header(data, pos: int = 0):
 
 
 class WebSocketDecoder:
-    def __init__(self, max_payload: int = 1 << 20):
+    def __init__(self, max_payload: int = 1 << 20, start: int = 0):
+        """``start`` is the stream offset of the first byte fed, so that frames name offsets in the stream."""
         self.max_payload = max_payload
         self._buf = bytearray()
-        self._base = 0
+        self._base = start  # stream offset of _buf[0]
 
     def feed(self, data: bytes) -> None:
         self._buf += data
@@ -79,23 +82,37 @@ class WebSocketDecoder:
     def buffered(self) -> int:
         return len(self._buf)
 
+    def skip_handshake(self) -> int:
+        """Drop the HTTP request or response at the head of the buffer, up to its empty line.
+
+        Returns the stream offset where frames begin, or -1 while the empty line has not arrived.
+        """
+        _end, body = find_header_end(self._buf, 0)
+        if body < 0:
+            return -1
+        self._drop(body)
+        return self._base
+
+    def _drop(self, n: int) -> None:
+        del self._buf[:n]
+        self._base += n
+
     def next_frame(self):
-        header = frame_header(self._buf)
+        buf = self._buf
+        header = frame_header(buf)
         if header is None:
             return NEED_DATA
         opcode, fin, masked, length, header_length = header
         if length > self.max_payload:
-            event = TooLarge(self._base, self._base + len(self._buf), length)
-            self._base += len(self._buf)
-            self._buf.clear()
+            event = TooLarge(self._base, self._base + len(buf), length)
+            self._drop(len(buf))
             return event
         end = header_length + length
-        if len(self._buf) < end:
+        if len(buf) < end:
             return NEED_DATA
-        payload = bytes(self._buf[header_length:end])
+        payload = bytes(buf[header_length:end])
         if masked:
-            payload = unmask(payload, bytes(self._buf[header_length - 4 : header_length]))
+            payload = unmask(payload, bytes(buf[header_length - 4 : header_length]))
         frame = WsFrame(self._base, self._base + end, opcode, fin, payload)
-        del self._buf[:end]
-        self._base += end
+        self._drop(end)
         return frame
