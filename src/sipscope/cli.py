@@ -77,13 +77,22 @@ def run_messages(args) -> int:
 
     jobs = _jobs(args)
     if jobs > 1:
-        from .parallel import parallel_lines
+        from .parallel import WorkerError, parallel_lines
 
         for f in files:
             f.close()
         lines, summary = parallel_lines(args.captures, make_formatter, jobs, args.strict)
-    else:
-        lines, summary = _sequential_lines(files, make_formatter, args.strict)
+        try:
+            return _write(lines, summary, args.json)
+        except WorkerError as exc:  # --strict stopped a worker at an internal error
+            print(f"sipscope: internal error in a worker process:\n{exc}", file=sys.stderr)
+            return EXIT_INTERNAL
+    return _write(*_sequential_lines(files, make_formatter, args.strict), args.json)
+
+
+def _write(lines, summary, as_json: bool) -> int:
+    from .report import messages as listing
+
     out = sys.stdout
     pending: list[str] = []
     size = 0
@@ -96,7 +105,7 @@ def run_messages(args) -> int:
             size = 0
     out.write("".join(pending))
     result = summary()
-    out.write(listing.summary_json_line(result) if args.json else listing.summary_text(result))
+    out.write(listing.summary_json_line(result) if as_json else listing.summary_text(result))
     out.flush()
     return EXIT_INTERNAL if result["internal_errors"] else EXIT_OK
 
