@@ -24,9 +24,9 @@ def json_line(message: SipMessage) -> str:
     call_id = "null" if message.call_id is None else _quote(message.call_id)
     cseq = "null" if message.cseq_number is None else f"[{message.cseq_number},{_quote(message.cseq_method)}]"
     defects = "[" + ",".join(f'"{d}"' for d in message.defects) + "]" if message.defects else "[]"
-    seconds, nanoseconds = divmod(message.time, 1_000_000_000)
+    time = "%d.%09d" % divmod(message.time, 1_000_000_000)
     return (
-        f'{{"type":"message","frames":{frame_list},"time":{seconds}.{nanoseconds:09d},"src":"{message.src}",'
+        f'{{"type":"message","frames":{frame_list},"time":{time},"src":"{message.src}",'
         f'"dst":"{message.dst}","transport":"{message.transport}",{first},"call_id":{call_id},"cseq":{cseq},'
         f'"defects":{defects}}}\n'
     )

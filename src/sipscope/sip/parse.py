@@ -27,6 +27,9 @@ _TOKEN = re.compile(rb"[A-Za-z0-9.!%*_+`'~-]+")
 # Start lines already read -> (fields, defects). Responses repeat endlessly ("SIP/2.0 200 OK"), and so do the
 # requests of many user agents; bounded like the name cache.
 _START_LINE_CACHE: dict[bytes, tuple] = {}
+# CSeq and Content-Length values as written -> their parsed form; they repeat from message to message too.
+_CSEQ_CACHE: dict[bytes, tuple] = {}
+_LENGTH_CACHE: dict[bytes, int] = {}
 
 # The headers read at once, by their lower-case full or compact name (RFC 3261 section 7.3.3), each with its slot
 # in the list of key values: the five headers every message needs (RFC 3261 section 8.1.1), then Content-Length.
@@ -192,24 +195,24 @@ def parse_message(data: bytes, stream: bool = False):
     if call_id is not None:
         message.call_id = call_id.strip().decode("utf-8", "backslashreplace")
     if cseq is not None:
-        number, _, method = cseq.strip().partition(b" ")
-        method = method.strip()
-        if number.isdigit() and method:
-            message.cseq_number = int(number)
-            message.cseq_method = method = method.decode("utf-8", "backslashreplace")
-            # RFC 3261 section 8.1.1.5: the CSeq method matches the request's method.
-            if method != message.method and message.method is not None:
-                defects.append("sip.cseq.method_mismatch")
-        else:
+        parsed = _CSEQ_CACHE.get(cseq) or _read_cseq(cseq)
+        if parsed[0] is None:
             defects.append("sip.cseq.invalid")
+        else:
+            message.cseq_number, message.cseq_method = parsed
+            # RFC 3261 section 8.1.1.5: the CSeq method matches the request's method.
+            if parsed[1] != message.method and message.method is not None:
+                defects.append("sip.cseq.method_mismatch")
     if length is None:
         if stream:
             defects.append("sip.content_length.missing")
             message.body_end = body_start
     else:
-        length = length.strip()
-        if length.isdigit():
-            message.content_length = size = int(length)
+        size = _LENGTH_CACHE.get(length)
+        if size is None:
+            size = _read_length(length)
+        if size >= 0:
+            message.content_length = size
             if body_start + size > len(data):
                 defects.append("sip.content_length.mismatch")
             elif body_start + size < len(data):
@@ -219,6 +222,25 @@ def parse_message(data: bytes, stream: bool = False):
         else:
             defects.append("sip.content_length.invalid")
     return message
+
+
+def _read_cseq(value: bytes) -> tuple:
+    """``(number, method)`` of a CSeq value, or ``(None, None)`` when it is not a number and a method."""
+    number, _, method = value.strip().partition(b" ")
+    method = method.strip()
+    parsed = (int(number), _text(method)) if number.isdigit() and method else (None, None)
+    if len(_CSEQ_CACHE) < _NAME_CACHE_MAX:
+        _CSEQ_CACHE[value] = parsed
+    return parsed
+
+
+def _read_length(value: bytes) -> int:
+    """The Content-Length value as a number, or -1 when it is not one."""
+    digits = value.strip()
+    size = int(digits) if digits.isdigit() else -1
+    if len(_LENGTH_CACHE) < _NAME_CACHE_MAX:
+        _LENGTH_CACHE[value] = size
+    return size
 
 
 def _key_headers(lines: list[bytes], defects: list) -> list | None:
