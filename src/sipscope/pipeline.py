@@ -102,9 +102,15 @@ class Pipeline:
             try:
                 # Fast path: a SIP message in a plain Ethernet/IPv4/UDP frame, the bulk of most captures, with as
                 # few calls as possible. Anything else, or a payload that is not SIP, takes the general path.
-                fast = fast_udp(linktype, data)
-                if workers > 1 and (worker if fast is None else (frame // SHARE_BLOCK) % workers != worker):
-                    continue  # another worker's frame
+                if workers > 1 and (frame // SHARE_BLOCK) % workers != worker:
+                    # Another worker's block: its stateless frames are that worker's, the rest are worker 0's.
+                    if worker or fast_udp(linktype, data) is not None:
+                        continue
+                    fast = None
+                else:
+                    fast = fast_udp(linktype, data)
+                    if fast is None and worker:
+                        continue  # a frame that needs state: worker 0's
                 if fast is not None:
                     message = parse_message(fast[4])
                     if message.__class__ is SipMessage:
@@ -222,11 +228,11 @@ class StreamConsumer:
         self.held = self.UNDECIDED  # (category, reason) for bytes held when the stream is cut or closes
         self.pending = bytearray()  # bytes waiting for the probe to decide, or a HEP packet under way
         self.pending_start = 0
+        self.searched = 0  # offset in ``pending`` up to which no line is a start line
         self.framer: StreamFramer | None = None
         self.websocket: WebSocketDecoder | None = None
         self.ws_parts: list[bytes] | None = None  # payloads of the fragmented WebSocket message under way
         self.ws_ranges: list[tuple[int, int]] = []  # and the stream ranges of its frames
-        self.ws_size = 0
 
     # -- the reassembler's interface -----------------------------------------------------------------------
     def data(self, payload: bytes, frame: int, ts: int) -> None:
@@ -256,13 +262,15 @@ class StreamConsumer:
     def _frames(self, ranges) -> list[int]:
         """Frames of the bytes in the ``(start, end)`` ranges (in stream order), now known to carry SIP."""
         frames = []
-        for start, end in ranges:
-            for span in self.spans:
-                if span[0] >= end:
-                    break
-                if span[1] > start and (not frames or frames[-1] != span[2]):
-                    span[3] = True
-                    frames.append(span[2])
+        i, n = 0, len(ranges)
+        for span in self.spans:
+            while ranges[i][1] <= span[0]:  # ranges that end before this span
+                i += 1
+                if i == n:
+                    return frames
+            if ranges[i][0] < span[1]:
+                span[3] = True
+                frames.append(span[2])
         return frames
 
     def _release(self, end: int, category: str, reason: str) -> None:
@@ -293,6 +301,7 @@ class StreamConsumer:
         """Look at the first bytes; those that cannot tell yet wait, up to PROBE_LIMIT."""
         if not self.pending:
             self.pending_start = start
+            self.searched = 0
         self.pending += payload
         data = bytes(self.pending)
         if skip_crlf(data) == len(data):
@@ -300,18 +309,18 @@ class StreamConsumer:
             self._release(self.fed, acc.OTHER, KEEPALIVE_REASON)
             self.pending.clear()
             return
-        if self._decide(data, self.pending_start):
+        if self._decide(data, self.pending_start, True):
             return
         # A segment may start what the bytes before it (the end of something lost) hide.
-        if len(data) > len(payload) and self._decide(payload, start):
+        if len(data) > len(payload) and self._decide(payload, start, False):
             return
         if len(data) >= PROBE_LIMIT:
             self._release(self.fed, *self.UNDECIDED)
             self.pending.clear()
 
-    def _decide(self, data: bytes, base: int) -> bool:
+    def _decide(self, data: bytes, base: int, anywhere: bool) -> bool:
         """Follow the stream as what ``data`` (at stream offset ``base``) begins, if it tells; the probe's bytes
-        before ``base`` told nothing."""
+        before ``base`` told nothing. A SIP message may begin on any line (``anywhere``) or only at ``base``."""
         if data.startswith(b"HEP3"):
             self._release(base, *self.UNDECIDED)
             self.pending.clear()
@@ -326,8 +335,13 @@ class StreamConsumer:
             self._become_websocket(data, base, handshake=bool(upgrade))
             return True
         first = skip_crlf(data)
-        found = framing.find_start_line(data, first)
+        if anywhere:
+            found = framing.find_start_line(data, max(first, self.searched))
+        else:
+            found = first if framing.is_start_line_at(data, first) else -1
         if found < 0 or data.find(b"\n", found) < 0:
+            if anywhere:
+                self.searched = data.rfind(b"\n") + 1  # the complete lines hold no start line: not again
             return False
         # What precedes the first start line is the rest of a message whose start is not in the capture.
         self.pending.clear()
@@ -438,23 +452,22 @@ class StreamConsumer:
                 if frame.fin:  # RFC 7118 section 5: one SIP message per WebSocket message
                     self._message(frame.payload, ((frame.start, frame.end),), "ws")
                     continue
-                self.ws_parts, self.ws_ranges, self.ws_size = [], [], 0
-            elif opcode == CONTINUATION:
-                if self.ws_parts is None:
+                self.ws_parts, self.ws_ranges = [], []
+            elif self.ws_parts is None:
+                if opcode == CONTINUATION:
                     self._release(frame.end, acc.TRUNCATED, "websocket: continuation of a message not followed")
-                    continue
-            else:
-                if self.ws_parts is None:
+                else:
                     self._release(frame.end, acc.OTHER, "websocket: control frame")
-                continue  # between fragments (RFC 6455 section 5.4), it is settled with the message
-            self.ws_parts.append(frame.payload)
-            self.ws_ranges.append((frame.start, frame.end))
-            self.ws_size += len(frame.payload)
-            if self.ws_size > self.pipeline.limits.max_message:
+                continue
+            if opcode in (CONTINUATION, TEXT, BINARY):
+                self.ws_parts.append(frame.payload)
+                self.ws_ranges.append((frame.start, frame.end))
+            # Control frames between fragments (RFC 6455 section 5.4) are settled with the message, and count.
+            if frame.end - self.ws_ranges[0][0] > self.pipeline.limits.max_message:
                 self._limit("limit: websocket message size")
                 self._release(frame.end, acc.TRUNCATED, "websocket: message over the size limit")
                 self.ws_parts = None
-            elif frame.fin:
+            elif frame.fin and opcode == CONTINUATION:
                 self._message(b"".join(self.ws_parts), self.ws_ranges, "ws")
                 self.ws_parts = None
 
