@@ -164,7 +164,7 @@ class Pipeline:
         if message is NOT_SIP:
             if skip_crlf(payload) == len(payload):
                 return acc.OTHER, KEEPALIVE_REASON
-            return (acc.TRUNCATED, "sip?: cut short") if cut and b"SIP/" in payload[:64] else \
+            return (acc.TRUNCATED, "sip: start line cut short by the snap length") if cut and b"SIP/" in payload else \
                 (acc.OTHER, _NOT_SIP_REASON.get(transport, transport + ": not sip"))
         if message.__class__ is Malformed:
             return acc.MALFORMED, "sip: " + message.reason
