@@ -231,11 +231,14 @@ class Decoder:
         if len(data) - off < 2:
             self._short(frames, cut, "ppp", "protocol field cut short")
             return
-        protocol = (data[off] << 8) | data[off + 1]
+        if data[off] & 1:  # a compressed one-byte protocol field (RFC 1661 section 6.5): first byte odd
+            protocol, off = data[off], off + 1
+        else:
+            protocol, off = (data[off] << 8) | data[off + 1], off + 2
         if protocol == PPP_IPV4:
-            self._ipv4(frames, ts, data, off + 2, cut, depth)
+            self._ipv4(frames, ts, data, off, cut, depth)
         elif protocol == PPP_IPV6:
-            self._ipv6(frames, ts, data, off + 2, cut, depth)
+            self._ipv6(frames, ts, data, off, cut, depth)
         else:
             self.settle(frames, acc.OTHER, f"ppp: protocol 0x{protocol:04x}")
 
@@ -252,7 +255,10 @@ class Decoder:
         self._ip_by_version(frames, ts, data, off, cut, depth + 1, "mpls")
 
     def _ip_by_version(self, frames, ts, data, off, cut, depth, layer):
-        version = data[off] >> 4 if off < len(data) else 0
+        if off >= len(data):
+            self._short(frames, cut, layer, "no payload after the header")
+            return
+        version = data[off] >> 4
         if version == 4:
             self._ipv4(frames, ts, data, off, cut, depth)
         elif version == 6:
@@ -271,8 +277,11 @@ class Decoder:
         if b0 >> 4 != 4:
             self.settle(frames, acc.MALFORMED, f"ipv4: version {b0 >> 4}")
             return
-        if ihl < 20 or ihl > avail:
-            self.settle(frames, acc.MALFORMED, "ipv4: bad header length")
+        if ihl < 20:
+            self.settle(frames, acc.MALFORMED, "ipv4: header length below 20")
+            return
+        if ihl > avail:
+            self._short(frames, cut, "ipv4", "options cut short")
             return
         total = (data[off + 2] << 8) | data[off + 3]
         if total == 0:
@@ -330,8 +339,13 @@ class Decoder:
         else:
             end = off + 40 + plen
             cut = False
-        pos = off + 40
-        # Walk the extension headers (RFC 8200 section 4) to the upper layer or the fragment header.
+        self._ipv6_headers(frames, ts, nxt, src, dst, data, off + 40, end, cut, depth)
+
+    def _ipv6_headers(self, frames, ts, nxt, src, dst, data, pos, end, cut, depth):
+        """Walk the extension headers (RFC 8200 section 4) to the upper layer or the fragment header.
+
+        Also run on a reassembled payload: headers after the fragment header are fragmented with the rest.
+        """
         while True:
             if nxt in IPV6_EXTENSIONS or nxt == IPV6_AH:
                 if end - pos < 8:
@@ -357,7 +371,7 @@ class Decoder:
                 whole = self.fragments.add(key, offset, more, data[pos + 8 : end], frames, ts, inner)
                 if whole is not None:
                     payload, all_frames, protocol = whole
-                    self._ip_payload(all_frames, ts, protocol, src, dst, payload, 0, len(payload), False, depth)
+                    self._ipv6_headers(all_frames, ts, protocol, src, dst, payload, 0, len(payload), False, depth)
                 return
             else:
                 break
@@ -367,8 +381,10 @@ class Decoder:
         self._ip_payload(frames, ts, nxt, src, dst, data, pos, end, cut, depth)
 
     def _ip_payload(self, frames, ts, proto, src, dst, data, off, end, cut, depth):
-        if proto == IP_UDP or proto == IP_UDPLITE:
+        if proto == IP_UDP:
             self._udp(frames, ts, src, dst, data, off, end, cut, depth)
+        elif proto == IP_UDPLITE:
+            self._udplite(frames, ts, src, dst, data, off, end, cut, depth)
         elif proto == IP_TCP:
             self._tcp(frames, ts, src, dst, data, off, end, cut)
         elif proto == IP_SCTP:
@@ -401,7 +417,10 @@ class Decoder:
         if version == 1:
             # Enhanced GRE of PPTP (RFC 2637 section 4.1): key always, sequence if S, acknowledgment if A; PPP.
             pos = off + 8 + (4 if flags & 0x10 else 0) + (4 if data[off + 1] & 0x80 else 0)
-            if protocol != 0x880B or pos >= len(data):
+            if pos > len(data):
+                self._short(frames, cut, "gre", "pptp header cut short")
+                return
+            if protocol != 0x880B or pos == len(data):  # an acknowledgment alone carries no payload
                 self.settle(frames, acc.OTHER, "gre: pptp without ppp data")
                 return
             self._ppp_protocol(frames, ts, data, pos + 2 if data[pos : pos + 2] == b"\xff\x03" else pos, cut, depth)
@@ -420,11 +439,16 @@ class Decoder:
             # ERSPAN type II has a sequence number in GRE and an 8-byte header; type I has neither.
             self._ethernet(frames, ts, data, cut, pos + 8 if has_sequence else pos, depth)
         elif protocol == ETH_ERSPAN_3:
-            # ERSPAN type III: 12-byte header, plus an 8-byte platform subheader when its O flag is set.
+            # ERSPAN type III: 12-byte header, plus an 8-byte platform subheader when its O flag is set; its
+            # frame type says whether an Ethernet frame (0) or an IP packet (2) follows.
             if len(data) - pos < 12:
                 self._short(frames, cut, "erspan", "type III header cut short")
                 return
-            self._ethernet(frames, ts, data, cut, pos + 12 + (8 if data[pos + 11] & 1 else 0), depth)
+            inner = pos + 12 + (8 if data[pos + 11] & 1 else 0)
+            if (data[pos + 10] >> 2) & 0x1F == 2:
+                self._ip_by_version(frames, ts, data, inner, cut, depth, "erspan")
+            else:
+                self._ethernet(frames, ts, data, cut, inner, depth)
         elif protocol == ETH_TEB:
             self._ethernet(frames, ts, data, cut, pos, depth)
         else:
@@ -438,7 +462,10 @@ class Decoder:
         # GTP-U (3GPP TS 29.281): flags, type 255 (G-PDU), length, TEID, optional fields and extension headers.
         flags = payload[0]
         pos = 8
-        if flags & 0x07:
+        if flags & 0x07:  # E, S or PN: the sequence number, N-PDU number and next extension type are present
+            if len(payload) < 12:
+                self._short(frames, cut, "gtp-u", "optional fields cut short")
+                return
             pos = 12
             if flags & 0x04:
                 next_type = payload[11]
@@ -449,8 +476,8 @@ class Decoder:
                         return
                     next_type = payload[pos + length - 1] if pos + length <= len(payload) else 0
                     pos += length
-        if pos >= len(payload):
-            self._short(frames, cut, "gtp-u", "header cut short")
+        if pos > len(payload):
+            self._short(frames, cut, "gtp-u", "extension headers cut short")
             return
         self._ip_by_version(frames, ts, payload, pos, cut, depth + 1, "gtp-u")
 
@@ -465,9 +492,13 @@ class Decoder:
         if length >= 8 and off + length <= end:
             end = off + length
             cut = False
-        elif length and not cut and length < 8:
-            self.settle(frames, acc.MALFORMED, "udp: length below 8")
-            return
+        elif length:  # zero: a jumbogram or segmentation offload (RFC 2675 section 4); the IP length bounds it
+            if length < 8:
+                self.settle(frames, acc.MALFORMED, "udp: length below 8")
+                return
+            if not cut:
+                self.settle(frames, acc.MALFORMED, "udp: length beyond the ip payload")
+                return
         payload = data[off + 8 : end]
         if not payload:
             self.settle(frames, acc.OTHER, "udp: empty payload")
@@ -487,6 +518,19 @@ class Decoder:
             self._hep(frames, ts, src, sport, dst, dport, payload, cut)
         else:
             self.settle(frames, *self.sink.datagram(frames, ts, src, sport, dst, dport, "udp", payload, cut))
+
+    def _udplite(self, frames, ts, src, dst, data, off, end, cut, depth):
+        """UDP-Lite (RFC 3828): the UDP length field is a checksum coverage; the IP length bounds the datagram."""
+        if end - off < 8:
+            self._short(frames, cut, "udp-lite", "header cut short")
+            return
+        coverage = (data[off + 4] << 8) | data[off + 5]
+        if 0 < coverage < 8 or (coverage > end - off and not cut):  # section 3.1: such a packet is discarded
+            self.settle(frames, acc.MALFORMED, "udp-lite: bad checksum coverage")
+            return
+        # Handed to _udp as UDP with a zero length (bounded by IP), so that the fast path stays UDP-only.
+        data = data[: off + 4] + b"\0\0" + data[off + 6 : end]
+        self._udp(frames, ts, src, dst, data, off, end, cut, depth)
 
     def _hep(self, frames, ts, src, sport, dst, dport, payload, cut):
         decoded = decode_hep(payload, ts)
@@ -530,7 +574,7 @@ class Decoder:
             return
         sport = (packet[0] << 8) | packet[1]
         dport = (packet[2] << 8) | packet[3]
-        messages, held, problem = self.sctp.add((src, sport, dst, dport), packet, frames)
+        messages, held, problem, retransmitted = self.sctp.add((src, sport, dst, dport), packet, frames)
         outcome = None
         for message_frames, earlier_held, payload in messages:
             result = self.sink.datagram(message_frames, ts, src, sport, dst, dport, "sctp", payload, False)
@@ -544,6 +588,8 @@ class Decoder:
             pass  # the frame is part of a fragmented message: settled when it completes or the capture ends
         elif problem:
             self.settle(frames, acc.TRUNCATED if cut else acc.MALFORMED, f"sctp: {problem}")
+        elif retransmitted:
+            self.settle(frames, acc.OTHER, "sctp: retransmitted data")
         else:
             self.settle(frames, acc.OTHER, "sctp: no data (control chunks)")
 

@@ -34,6 +34,8 @@ def _decode_v3(data: bytes, frame_ts: int):
     if len(data) < 6:
         return "header cut short"
     total = struct.unpack_from(">H", data, 4)[0]
+    if total < 6:
+        return f"length {total} below the 6-byte header"
     if total > len(data):
         return f"length {total} beyond the packet ({len(data)} bytes)"
     chunks: dict[int, bytes] = {}
