@@ -333,6 +333,31 @@ def test_fragmented_message_over_the_size_limit():
     }
 
 
+def test_endless_control_frames_between_fragments_stay_bounded():
+    limits = Limits(max_message=4000)
+    client, _server = connection()
+    packets = [client.send(UPGRADE), client.send(client_frame(INVITE[:100], fin=False))]
+    packets += [client.send(client_frame(b"", PING) * 100) for _ in range(10)]  # 600 bytes each
+    packets.append(client.send(client_frame(INVITE[100:], CONTINUATION)))
+    spans = []
+    pipeline = Pipeline(limits, strict=True)
+
+    def feed():
+        for record in records(packets):
+            yield record
+            spans.extend(len(d.consumer.spans) for d in pipeline.tcp.directions.values())
+
+    assert list(pipeline.run(feed())) == []
+    assert max(spans) <= 8
+    assert events(pipeline) == {"limit: websocket message size": 1}
+    assert reasons(pipeline) == {
+        HANDSHAKE: [1],
+        (acc.TRUNCATED, "websocket: message over the size limit"): [2, 3, 4, 5, 6, 7, 8],
+        CONTROL: [9, 10, 11, 12],
+        (acc.TRUNCATED, "websocket: continuation of a message not followed"): [13],
+    }
+
+
 # -- the decoder on its own ------------------------------------------------------------------------------------
 def test_decoder_byte_by_byte_with_a_start_offset():
     stream = UPGRADE + client_frame(b"hello", TEXT, fin=False) + client_frame(b" world", CONTINUATION)
