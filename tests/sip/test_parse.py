@@ -159,3 +159,13 @@ def test_no_torture_message_raises(name):
     data = (MESSAGES / "resiprocate" / name).read_bytes()
     parse_message(data)
     parse_message(data, stream=True)
+
+
+def test_numbers_too_long_to_be_numbers_are_defects_not_crashes():
+    # Python refuses int() of more than 4300 digits; a crafted message must not turn that into an exception.
+    huge = b"9" * 5000
+    message = parse_message(make_request().replace(b"Content-Length: 0", b"Content-Length: " + huge))
+    assert message.defects == ["sip.content_length.too_large"]
+    message = parse_message(make_request().replace(b"CSeq: 1 INVITE", b"CSeq: " + huge + b" INVITE"))
+    assert message.defects == ["sip.cseq.invalid"] and message.cseq_number is None
+    assert parse_message(make_request().replace(b"CSeq: 1 ", b"CSeq: 2147483647 ")).cseq_number == 2147483647

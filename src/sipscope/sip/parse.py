@@ -220,7 +220,7 @@ def parse_message(data: bytes, stream: bool = False):
                 if not stream:
                     defects.append("sip.datagram.trailing_bytes")
         else:
-            defects.append("sip.content_length.invalid")
+            defects.append("sip.content_length.invalid" if size == -1 else "sip.content_length.too_large")
     return message
 
 
@@ -228,16 +228,17 @@ def _read_cseq(value: bytes) -> tuple:
     """``(number, method)`` of a CSeq value, or ``(None, None)`` when it is not a number and a method."""
     number, _, method = value.strip().partition(b" ")
     method = method.strip()
-    parsed = (int(number), _text(method)) if number.isdigit() and method else (None, None)
+    # RFC 3261 section 8.1.1.5: the number is below 2**31, so more than 10 digits cannot be one.
+    parsed = (int(number), _text(method)) if number.isdigit() and len(number) <= 10 and method else (None, None)
     if len(_CSEQ_CACHE) < _NAME_CACHE_MAX:
         _CSEQ_CACHE[value] = parsed
     return parsed
 
 
 def _read_length(value: bytes) -> int:
-    """The Content-Length value as a number, or -1 when it is not one."""
+    """The Content-Length value as a number, -1 when it is not one, -2 when it is one too large for any message."""
     digits = value.strip()
-    size = int(digits) if digits.isdigit() else -1
+    size = -1 if not digits.isdigit() else -2 if len(digits) > 10 else int(digits)
     if len(_LENGTH_CACHE) < _NAME_CACHE_MAX:
         _LENGTH_CACHE[value] = size
     return size
