@@ -57,11 +57,37 @@ def records(packets: Iterable, linktype: int = 1, start_ts: int = DEFAULT_TS, st
     return out
 
 
-def ingest(packets: Iterable, linktype: int = 1, strict: bool = True) -> tuple[list[SipMessage], Pipeline]:
-    """Run packets through the pipeline; returns the messages and the pipeline (for its accounting)."""
-    pipeline = Pipeline(strict=strict)
-    messages = list(pipeline.run(records(packets, linktype)))
+def ingest(packets=(), linktype: int = 1, limits=None, recs=None, watch=None) -> tuple[list[SipMessage], Pipeline]:
+    """Run packets (or ready records) through a strict pipeline: the messages and the pipeline, after checking that
+    every frame was settled exactly once. ``watch(pipeline)`` runs after each frame (to check memory bounds)."""
+    pipeline = Pipeline(limits, strict=True)
+    recs = records(packets, linktype) if recs is None else recs
+
+    def feed():
+        for record in recs:
+            yield record
+            if watch is not None:
+                watch(pipeline)
+
+    messages = list(pipeline.run(feed()))
+    accounting = pipeline.accounting
+    assert sum(accounting.by_category.values()) == accounting.frames_read == len(recs)
     return messages, pipeline
+
+
+def reasons(pipeline: Pipeline) -> dict:
+    """(category, reason) -> example frames, for the frames settled with a reason (all but plain SIP)."""
+    return {key: examples for key, (_count, examples) in pipeline.accounting.reasons.items()}
+
+
+def categories(pipeline: Pipeline) -> dict:
+    """Category -> frames, for the categories that have any."""
+    return {category: n for category, n in pipeline.accounting.by_category.items() if n}
+
+
+def events(pipeline: Pipeline) -> dict:
+    """Event -> count."""
+    return {name: count for name, (count, _examples) in pipeline.accounting.events.items()}
 
 
 def write_pcap(path, recs: Iterable, linktype: int = 1, nanoseconds: bool = False, big_endian: bool = False,

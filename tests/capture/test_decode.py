@@ -23,33 +23,19 @@ from scapy.packet import Raw
 
 from sipscope import accounting as acc
 from sipscope.pipeline import KEEPALIVE_REASON, Limits, Pipeline
-from sipscope.testing import DEFAULT_TS, make_request, make_response, records
+from sipscope.testing import DEFAULT_TS, categories, events, ingest, make_request, make_response, reasons, records
 
 INVITE = make_request("INVITE", call_id="link@example.com")
 UDP_SIP = IP(src="192.0.2.1", dst="192.0.2.2") / UDP(sport=5060, dport=5060) / Raw(INVITE)
 UDP6_SIP = IPv6(src="2001:db8::1", dst="2001:db8::2") / UDP(sport=5060, dport=5062) / Raw(INVITE)
 
 
-def run(packets, linktype=1, limits=None, recs=None):
-    """Messages and pipeline, after checking that every frame was settled exactly once."""
-    pipeline = Pipeline(limits, strict=True)
-    messages = list(pipeline.run(recs if recs is not None else records(packets, linktype)))
-    accounting = pipeline.accounting
-    assert sum(accounting.by_category.values()) == accounting.frames_read
-    return messages, pipeline
 
 
-def reasons(pipeline) -> dict:
-    """(category, reason) -> example frames."""
-    return {key: examples for key, (_count, examples) in pipeline.accounting.reasons.items()}
 
 
-def categories(pipeline) -> dict:
-    return {category: n for category, n in pipeline.accounting.by_category.items() if n}
 
 
-def events(pipeline) -> dict:
-    return {name: count for name, (count, _examples) in pipeline.accounting.events.items()}
 
 
 def assert_invite(message, frames=(1,), src="192.0.2.1:5060", dst="192.0.2.2:5060", transport="udp",
@@ -81,20 +67,20 @@ def cut_records(packet, keep: int, linktype: int = 1):
     ids=["plain", "802.1q", "802.1ad", "qinq-9100", "pppoe"],
 )
 def test_ethernet_variants(frame):
-    messages, pipeline = run([frame])
+    messages, pipeline = ingest([frame])
     assert len(messages) == 1
     assert_invite(messages[0])
     assert categories(pipeline) == {acc.SIP: 1}
 
 
 def test_ethernet_ipv6_behind_vlan():
-    messages, _ = run([Ether() / Dot1Q(vlan=5) / UDP6_SIP])
+    messages, _ = ingest([Ether() / Dot1Q(vlan=5) / UDP6_SIP])
     assert_invite(messages[0], src="[2001:db8::1]:5060", dst="[2001:db8::2]:5062")
 
 
 @pytest.mark.parametrize("cooked,linktype", [(CookedLinux, 113), (CookedLinuxV2, 276)], ids=["sll", "sll2"])
 def test_linux_cooked(cooked, linktype):
-    messages, pipeline = run([cooked() / UDP_SIP, cooked() / Dot1Q(vlan=3) / UDP_SIP], linktype)
+    messages, pipeline = ingest([cooked() / UDP_SIP, cooked() / Dot1Q(vlan=3) / UDP_SIP], linktype)
     assert [m.frames for m in messages] == [(1,), (2,)]
     assert_invite(messages[0])
     assert categories(pipeline) == {acc.SIP: 2}
@@ -102,25 +88,25 @@ def test_linux_cooked(cooked, linktype):
 
 def test_linux_cooked_non_ip_protocol():
     # Protocol 0x0004 means an 802.2 LLC frame follows, not an ethertype (LINKTYPE_LINUX_SLL).
-    _, pipeline = run([CookedLinux(proto=0x0004) / Raw(b"\xaa\xaa\x03" + b"\0" * 40)], 113)
+    _, pipeline = ingest([CookedLinux(proto=0x0004) / Raw(b"\xaa\xaa\x03" + b"\0" * 40)], 113)
     assert reasons(pipeline) == {(acc.OTHER, "linux sll: non-ip protocol 0x0004"): [1]}
 
 
 @pytest.mark.parametrize("linktype", [12, 14, 101, 228])
 def test_raw_ipv4_link_types(linktype):
-    messages, pipeline = run([UDP_SIP], linktype)
+    messages, pipeline = ingest([UDP_SIP], linktype)
     assert_invite(messages[0])
     assert categories(pipeline) == {acc.SIP: 1}
 
 
 @pytest.mark.parametrize("linktype", [12, 14, 101, 229])
 def test_raw_ipv6_link_types(linktype):
-    messages, _ = run([UDP6_SIP], linktype)
+    messages, _ = ingest([UDP6_SIP], linktype)
     assert_invite(messages[0], src="[2001:db8::1]:5060", dst="[2001:db8::2]:5062")
 
 
 def test_raw_ip_with_a_bad_version():
-    _, pipeline = run([b"\x50" + bytes(UDP_SIP)[1:]], 101)
+    _, pipeline = ingest([b"\x50" + bytes(UDP_SIP)[1:]], 101)
     assert reasons(pipeline) == {(acc.MALFORMED, "raw ip: version 5"): [1]}
 
 
@@ -129,28 +115,28 @@ def test_raw_ip_with_a_bad_version():
 def test_bsd_loopback(family, order):
     # DLT_NULL's family is in the byte order of the machine that wrote the capture.
     frames = [struct.pack(order + "I", 2) + bytes(UDP_SIP), struct.pack(order + "I", family) + bytes(UDP6_SIP)]
-    messages, pipeline = run(frames, 0)
+    messages, pipeline = ingest(frames, 0)
     assert [(m.src, m.frames) for m in messages] == [("192.0.2.1:5060", (1,)), ("[2001:db8::1]:5060", (2,))]
     assert categories(pipeline) == {acc.SIP: 2}
 
 
 def test_bsd_loopback_with_scapy_header_and_unknown_family():
-    messages, pipeline = run([Loopback(type=2) / UDP_SIP, struct.pack("<I", 7) + bytes(UDP_SIP)], 0)
+    messages, pipeline = ingest([Loopback(type=2) / UDP_SIP, struct.pack("<I", 7) + bytes(UDP_SIP)], 0)
     assert_invite(messages[0])
     assert reasons(pipeline) == {(acc.UNSUPPORTED, "loopback: address family 7"): [2]}
 
 
 def test_openbsd_loopback_is_big_endian():
-    messages, _ = run([struct.pack(">I", 2) + bytes(UDP_SIP), struct.pack(">I", 24) + bytes(UDP6_SIP)], 108)
+    messages, _ = ingest([struct.pack(">I", 2) + bytes(UDP_SIP), struct.pack(">I", 24) + bytes(UDP6_SIP)], 108)
     assert [m.frames for m in messages] == [(1,), (2,)]
 
 
 def test_pppoe_link_type_and_ppp():
-    messages, _ = run([PPPoE(sessionid=1) / PPP(proto=0x0021) / UDP_SIP,
+    messages, _ = ingest([PPPoE(sessionid=1) / PPP(proto=0x0021) / UDP_SIP,
                        PPPoE(sessionid=1) / PPP(proto=0x0057) / UDP6_SIP], 51)
     assert [m.frames for m in messages] == [(1,), (2,)]
     assert_invite(messages[0])
-    messages, pipeline = run([HDLC() / PPP(proto=0x0021) / UDP_SIP, PPP(proto=0x0021) / UDP_SIP,
+    messages, pipeline = ingest([HDLC() / PPP(proto=0x0021) / UDP_SIP, PPP(proto=0x0021) / UDP_SIP,
                               HDLC() / PPP(proto=0xC021) / Raw(b"\x01\x01\x00\x04")], 9)
     assert [m.frames for m in messages] == [(1,), (2,)]
     assert reasons(pipeline) == {(acc.OTHER, "ppp: protocol 0xc021"): [3]}
@@ -158,26 +144,26 @@ def test_pppoe_link_type_and_ppp():
 
 def test_ppp_protocol_field_compression():
     # RFC 1661 section 6.5: an odd first byte is a one-byte protocol field (0x21 for IPv4).
-    messages, _ = run([b"\xff\x03\x21" + bytes(UDP_SIP), b"\x21" + bytes(UDP_SIP)], 9)
+    messages, _ = ingest([b"\xff\x03\x21" + bytes(UDP_SIP), b"\x21" + bytes(UDP_SIP)], 9)
     assert [m.frames for m in messages] == [(1,), (2,)]
 
 
 def test_ppp_serial_link_type():
-    messages, _ = run([HDLC() / PPP(proto=0x0021) / UDP_SIP], 50)
+    messages, _ = ingest([HDLC() / PPP(proto=0x0021) / UDP_SIP], 50)
     assert_invite(messages[0])
 
 
 def test_mpls_label_stack():
     frame = Ether(type=0x8847) / MPLS(label=100, s=0) / MPLS(label=200, s=1) / UDP_SIP
-    messages, pipeline = run([frame, Ether(type=0x8847) / MPLS(label=100, s=1)])
+    messages, pipeline = ingest([frame, Ether(type=0x8847) / MPLS(label=100, s=1)])
     assert_invite(messages[0])
     assert reasons(pipeline) == {(acc.MALFORMED, "mpls: no payload after the header"): [2]}
 
 
 def test_unknown_link_type_and_other_ethertypes():
-    _, pipeline = run([bytes(UDP_SIP)], 147)
+    _, pipeline = ingest([bytes(UDP_SIP)], 147)
     assert reasons(pipeline) == {(acc.UNSUPPORTED, "link type 147"): [1]}
-    _, pipeline = run([Ether() / ARP(), Ether(type=0x1234) / Raw(b"x" * 46)])
+    _, pipeline = ingest([Ether() / ARP(), Ether(type=0x1234) / Raw(b"x" * 46)])
     assert reasons(pipeline) == {(acc.OTHER, "arp"): [1], (acc.UNSUPPORTED, "ethertype 0x1234"): [2]}
 
 
@@ -187,7 +173,7 @@ def test_unknown_link_type_and_other_ethertypes():
 def test_ipv4_with_options():
     packet = IP(src="192.0.2.1", dst="192.0.2.2", options=[b"\x94\x04\x00\x00"]) / UDP(sport=5060, dport=5060) / \
         Raw(INVITE)
-    messages, _ = run([Ether() / packet])
+    messages, _ = ingest([Ether() / packet])
     assert_invite(messages[0])
 
 
@@ -195,7 +181,7 @@ def test_ipv6_extension_headers():
     packet = (IPv6(src="2001:db8::1", dst="2001:db8::2") / IPv6ExtHdrHopByHop() /
               IPv6ExtHdrRouting(addresses=["2001:db8::9"]) / IPv6ExtHdrDestOpt() / IPv6ExtHdrFragment(m=0, offset=0) /
               UDP(sport=5060, dport=5062) / Raw(INVITE))
-    messages, pipeline = run([Ether() / packet])
+    messages, pipeline = ingest([Ether() / packet])
     assert_invite(messages[0], src="[2001:db8::1]:5060", dst="[2001:db8::2]:5062")
     assert categories(pipeline) == {acc.SIP: 1}
 
@@ -224,7 +210,7 @@ def ipv6_fragments():
 @pytest.mark.parametrize("order", [[0, 1, 2], [2, 0, 1], [1, 2, 0]], ids=["in-order", "last-first", "first-last"])
 def test_fragments_reassembled(fragments, order):
     pieces = fragments()
-    messages, pipeline = run([pieces[i] for i in order])
+    messages, pipeline = ingest([pieces[i] for i in order])
     assert len(messages) == 1
     assert messages[0].call_id == "frag@example.com"
     assert messages[0].frames == (1, 2, 3)
@@ -237,7 +223,7 @@ def test_fragments_reassembled(fragments, order):
 @pytest.mark.parametrize("fragments", [ipv4_fragments, ipv6_fragments], ids=["ipv4", "ipv6"])
 def test_duplicate_fragment_before_completion(fragments):
     pieces = fragments()
-    messages, pipeline = run([pieces[0], pieces[1], pieces[1], pieces[2]])
+    messages, pipeline = ingest([pieces[0], pieces[1], pieces[1], pieces[2]])
     assert messages[0].frames == (1, 2, 3, 4)
     assert messages[0].raw == BIG
     assert categories(pipeline) == {acc.SIP: 4}
@@ -248,7 +234,7 @@ def test_duplicate_fragment_before_completion(fragments):
 def test_duplicate_fragment_after_completion(fragments):
     # A capture that sees a fragment twice (a SPAN port, two interfaces) must not leave it pending forever.
     pieces = fragments()
-    messages, pipeline = run([pieces[0], pieces[1], pieces[2], pieces[1], Ether() / UDP_SIP])
+    messages, pipeline = ingest([pieces[0], pieces[1], pieces[2], pieces[1], Ether() / UDP_SIP])
     assert [m.frames for m in messages] == [(1, 2, 3), (5,)]
     assert reasons(pipeline) == {(acc.OTHER, "ip fragment: duplicate of a reassembled datagram"): [4]}
     assert pipeline.fragments.pending == {}
@@ -259,7 +245,7 @@ def test_fragment_id_reused_for_another_datagram():
     other = IP(src="192.0.2.1", dst="192.0.2.2", id=77) / UDP(sport=5060, dport=5060) / \
         Raw(BIG.replace(b"frag@example.com", b"next@example.com"))
     frames = ipv4_fragments() + [Ether() / piece for piece in fragment(other, fragsize=1200)]
-    messages, pipeline = run(frames)
+    messages, pipeline = ingest(frames)
     assert [(m.call_id, m.frames) for m in messages] == [("frag@example.com", (1, 2, 3)),
                                                          ("next@example.com", (4, 5, 6))]
     assert categories(pipeline) == {acc.SIP: 6}
@@ -267,7 +253,7 @@ def test_fragment_id_reused_for_another_datagram():
 
 def test_endless_duplicates_of_a_fragment_are_bounded():
     first = ipv4_fragments()[0]  # 1200 bytes of data: twice the largest datagram is passed at the 110th copy
-    messages, pipeline = run([first] * 120)
+    messages, pipeline = ingest([first] * 120)
     assert messages == []
     assert pipeline.accounting.reasons[
         (acc.MALFORMED, "ip fragments: overlapping pieces over twice the largest datagram")][0] == 110
@@ -291,7 +277,7 @@ def _overlapping_ipv4(second_bytes: bytes):
 
 def test_overlapping_fragments_with_same_bytes():
     udp = bytes(UDP(sport=5060, dport=5060, len=8 + len(BIG), chksum=0)) + BIG
-    messages, pipeline = run(_overlapping_ipv4(udp[1200:2000]))
+    messages, pipeline = ingest(_overlapping_ipv4(udp[1200:2000]))
     assert messages[0].raw == BIG
     assert messages[0].frames == (1, 2, 3)
     assert events(pipeline) == {}
@@ -300,7 +286,7 @@ def test_overlapping_fragments_with_same_bytes():
 def test_overlapping_fragments_first_arrival_wins():
     udp = bytes(UDP(sport=5060, dport=5060, len=8 + len(BIG), chksum=0)) + BIG
     rewritten = udp[1200:1600].replace(b"y", b"Z") + udp[1600:2000]
-    messages, pipeline = run(_overlapping_ipv4(rewritten))
+    messages, pipeline = ingest(_overlapping_ipv4(rewritten))
     assert messages[0].raw == BIG  # the first piece's bytes were kept
     assert events(pipeline) == {"ip fragment: overlap with different bytes": 1}
     assert pipeline.accounting.events["ip fragment: overlap with different bytes"][1] == [3]
@@ -315,7 +301,7 @@ def test_overlapping_ipv6_fragments_first_arrival_wins():
 
     frames = [piece(1200, payload[1200:2000].replace(b"y", b"Q"), True), piece(0, payload[:1600], True),
               piece(2000, payload[2000:], False)]
-    messages, pipeline = run(frames)
+    messages, pipeline = ingest(frames)
     assert messages[0].frames == (1, 2, 3)
     assert b"Q" * 400 in messages[0].raw  # the middle piece came first, so its bytes are the ones kept
     assert events(pipeline) == {"ip fragment: overlap with different bytes": 1}
@@ -326,7 +312,7 @@ def test_ipv6_fragment_with_extension_headers_in_the_fragmentable_part():
     packet = IPv6(src="2001:db8::1", dst="2001:db8::2") / IPv6ExtHdrHopByHop() / IPv6ExtHdrFragment(id=3) / \
         IPv6ExtHdrDestOpt() / UDP(sport=5060, dport=5060) / Raw(BIG)
     pieces = fragment6(packet, 1280)
-    messages, pipeline = run([Ether() / piece for piece in pieces])
+    messages, pipeline = ingest([Ether() / piece for piece in pieces])
     assert len(messages) == 1
     assert messages[0].frames == tuple(range(1, len(pieces) + 1))
     assert categories(pipeline) == {acc.SIP: len(pieces)}
@@ -337,7 +323,7 @@ def test_ipv6_fragment_with_extension_headers_in_the_fragmentable_part():
                          ids=["ipv4", "ipv6"])
 def test_incomplete_fragments_are_truncated_at_the_end(fragments, reason):
     pieces = fragments()
-    messages, pipeline = run([pieces[0], Ether() / UDP_SIP, pieces[2]])
+    messages, pipeline = ingest([pieces[0], Ether() / UDP_SIP, pieces[2]])
     assert [m.frames for m in messages] == [(2,)]
     assert reasons(pipeline) == {(acc.TRUNCATED, reason): [1, 3]}
 
@@ -347,7 +333,7 @@ def test_fragment_cut_by_the_snap_length():
     data = bytes(pieces[1])
     recs = records([pieces[0], pieces[2]])
     recs.insert(1, (DEFAULT_TS, 1, data[:200], len(data)))
-    messages, pipeline = run(None, recs=recs)
+    messages, pipeline = ingest(None, recs=recs)
     assert messages == []
     assert reasons(pipeline) == {(acc.TRUNCATED, "ipv4: fragment cut short by the snap length"): [2],
                                  (acc.TRUNCATED, "ip fragments: datagram never completed"): [1, 3]}
@@ -358,7 +344,7 @@ def test_reassembled_tcp_segment():
         Raw(make_request("OPTIONS", call_id="tcpfrag@example.com"))
     pieces = fragment(packet, fragsize=200)
     assert len(pieces) == 2
-    messages, pipeline = run([Ether() / piece for piece in pieces])
+    messages, pipeline = ingest([Ether() / piece for piece in pieces])
     assert [(m.call_id, m.transport, m.src) for m in messages] == [("tcpfrag@example.com", "tcp", "192.0.2.1:5060")]
     # The TCP stage takes one frame per segment: the segment is the last fragment's, the others are its parts.
     assert messages[0].frames == (2,)
@@ -380,7 +366,7 @@ def test_pending_fragments_are_bounded():
         seen.append(len(store.pending))
         return result
 
-    store.add = watching_add  # run() flushes the table at its end: watch its size on the way
+    store.add = watching_add  # ingest() flushes the table at its end: watch its size on the way
     list(pipeline.run(records(frames)))
     assert max(seen) == 8
     assert seen[-1] == 8
@@ -395,7 +381,7 @@ def test_pending_fragments_are_bounded():
 
 @pytest.mark.parametrize("port", [6060, 40000, 53])
 def test_sip_recognised_on_any_port(port):
-    messages, pipeline = run([Ether() / IP(src="192.0.2.1", dst="192.0.2.2") / UDP(sport=port, dport=port) /
+    messages, pipeline = ingest([Ether() / IP(src="192.0.2.1", dst="192.0.2.2") / UDP(sport=port, dport=port) /
                               Raw(make_response(180, "Ringing", call_id="port@example.com"))])
     assert messages[0].start_line == "SIP/2.0 180 Ringing"
     assert (messages[0].src, messages[0].dst) == (f"192.0.2.1:{port}", f"192.0.2.2:{port}")
@@ -411,7 +397,7 @@ def test_non_sip_udp_payloads():
         base / UDP(sport=5060, dport=5060) / Raw(b"\r\n"),
         base / UDP(sport=5060, dport=5060),
     ]
-    messages, pipeline = run(frames)
+    messages, pipeline = ingest(frames)
     assert messages == []
     assert reasons(pipeline) == {
         (acc.OTHER, "udp: not sip"): [1, 2],
@@ -422,7 +408,7 @@ def test_non_sip_udp_payloads():
 
 def test_trailing_bytes_after_content_length_are_one_message():
     payload = make_request("MESSAGE", call_id="trail@example.com", body=b"hello") + b"garbage after the body"
-    messages, pipeline = run([Ether() / IP() / UDP(sport=5060, dport=5060) / Raw(payload)])
+    messages, pipeline = ingest([Ether() / IP() / UDP(sport=5060, dport=5060) / Raw(payload)])
     assert len(messages) == 1
     assert messages[0].call_id == "trail@example.com"
     assert messages[0].body == b"hello"
@@ -434,7 +420,7 @@ def test_udp_lite():
     # RFC 3828: the length field is the checksum coverage (0 = all, 8 = the header only); IP gives the length.
     frames = [Ether() / IP(src="192.0.2.1", dst="192.0.2.2", proto=136) / UDP(sport=5060, dport=5060, len=coverage) /
               Raw(INVITE) for coverage in (0, 8, 20, 4)]
-    messages, pipeline = run(frames)
+    messages, pipeline = ingest(frames)
     assert [(m.frames, m.call_id, m.raw) for m in messages] == [((n,), "link@example.com", INVITE) for n in (1, 2, 3)]
     assert reasons(pipeline) == {(acc.MALFORMED, "udp-lite: bad checksum coverage"): [4]}
 
@@ -442,7 +428,7 @@ def test_udp_lite():
 def test_sip_cut_by_the_snap_length():
     frame = Ether() / UDP_SIP
     keep = 14 + 20 + 8 + INVITE.index(b"Call-ID") + 40  # past the Call-ID line, before the end of the headers
-    messages, pipeline = run(None, recs=cut_records(frame, keep) + records([Ether() / UDP_SIP]))
+    messages, pipeline = ingest(None, recs=cut_records(frame, keep) + records([Ether() / UDP_SIP]))
     assert len(messages) == 2
     assert messages[0].call_id == "link@example.com"
     assert messages[0].frames == (1,)
@@ -456,7 +442,7 @@ def test_ethernet_padding_is_not_part_of_the_datagram():
     frame = Ether() / IP() / UDP(sport=5060, dport=5060) / Raw(b"\r\n") / Raw(b"\0" * 16)
     frame[IP].len = 20 + 8 + 2
     frame[UDP].len = 8 + 2
-    _, pipeline = run([frame])
+    _, pipeline = ingest([frame])
     assert reasons(pipeline) == {(acc.OTHER, KEEPALIVE_REASON): [1]}
 
 
@@ -499,7 +485,7 @@ BAD_HEADERS = [
 
 @pytest.mark.parametrize("frame,category,reason", BAD_HEADERS, ids=[case[2] for case in BAD_HEADERS])
 def test_malformed_headers(frame, category, reason):
-    messages, pipeline = run([frame, Ether() / UDP_SIP])
+    messages, pipeline = ingest([frame, Ether() / UDP_SIP])
     assert [m.frames for m in messages] == [(2,)]  # the run goes on
     assert reasons(pipeline) == {(category, reason): [1]}
 
@@ -508,5 +494,5 @@ def test_headers_cut_by_the_snap_length_are_truncated():
     frame = Ether() / UDP_SIP
     for keep, reason in [(10, "ethernet: frame shorter than its 14-byte header"), (30, "ipv4: header cut short"),
                          (14 + 24, "udp: header cut short")]:
-        _, pipeline = run(None, recs=cut_records(frame, keep))
+        _, pipeline = ingest(None, recs=cut_records(frame, keep))
         assert reasons(pipeline) == {(acc.TRUNCATED, reason): [1]}, keep

@@ -12,7 +12,7 @@ from scapy.layers.l2 import Ether
 
 from sipscope import accounting as acc
 from sipscope.pipeline import KEEPALIVE_REASON, Limits, Pipeline
-from sipscope.testing import make_request, make_response, records
+from sipscope.testing import categories, events, ingest, make_request, make_response, reasons, records
 
 A, B = "192.0.2.1", "192.0.2.2"
 NOT_SIP = (acc.OTHER, "tcp: not sip")
@@ -59,36 +59,12 @@ class Conn:
         return self.at(offset, b"", "FA")
 
 
-def run(packets, limits=None, watch=None):
-    """Messages and pipeline, after checking that every frame was settled exactly once.
-
-    ``watch(pipeline)`` is called after each frame has been handled (to check memory bounds while feeding).
-    """
-    pipeline = Pipeline(limits, strict=True)
-
-    def feed():
-        for record in records(packets):
-            yield record
-            if watch is not None:
-                watch(pipeline)
-
-    messages = list(pipeline.run(feed()))
-    accounting = pipeline.accounting
-    assert sum(accounting.by_category.values()) == accounting.frames_read == len(packets)
-    return messages, pipeline
 
 
-def reasons(pipeline) -> dict:
-    """(category, reason) -> frames, for the frames settled with a reason (all but plain SIP)."""
-    return {key: examples for key, (_count, examples) in pipeline.accounting.reasons.items()}
 
 
-def categories(pipeline) -> dict:
-    return {category: n for category, n in pipeline.accounting.by_category.items() if n}
 
 
-def events(pipeline) -> dict:
-    return {name: count for name, (count, _examples) in pipeline.accounting.events.items()}
 
 
 def framer_sizes(pipeline):
@@ -102,7 +78,7 @@ def summary(messages):
 # -- reassembly --------------------------------------------------------------------------------------------------
 def test_message_over_three_segments_names_all_three_frames():
     c = Conn()
-    messages, pipeline = run([c.syn(), *c.split(INVITE, [100, 200]), c.fin(len(INVITE))])
+    messages, pipeline = ingest([c.syn(), *c.split(INVITE, [100, 200]), c.fin(len(INVITE))])
     assert summary(messages) == [("INVITE sip:bob@example.com SIP/2.0", "inv@example.com", (2, 3, 4), "tcp")]
     assert messages[0].raw == INVITE
     assert messages[0].body == b"v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\n"
@@ -118,7 +94,7 @@ def test_several_messages_in_one_segment_and_one_message_over_many():
     stream = INVITE + BYE + INVITE
     cuts = [len(INVITE) + len(BYE) + n for n in range(10, len(INVITE), 10)]  # the last INVITE in 10-byte pieces
     packets = [c.syn(), *c.split(stream, cuts)]
-    messages, pipeline = run(packets)
+    messages, pipeline = ingest(packets)
     assert [(m.method, m.call_id) for m in messages] == [
         ("INVITE", "inv@example.com"), ("BYE", "bye@example.com"), ("INVITE", "inv@example.com")
     ]
@@ -132,7 +108,7 @@ def test_both_directions_of_a_connection():
     client, server = Conn(1000), Conn(5000, src=B, dst=A)
     packets = [client.syn(), server.syn(), client.at(0, INVITE), server.at(0, OK), client.fin(len(INVITE)),
                server.fin(len(OK))]
-    messages, pipeline = run(packets)
+    messages, pipeline = ingest(packets)
     assert [(m.start_line, m.frames, m.src) for m in messages] == [
         ("INVITE sip:bob@example.com SIP/2.0", (3,), "192.0.2.1:5060"),
         ("SIP/2.0 200 OK", (4,), "192.0.2.2:5060"),
@@ -143,7 +119,7 @@ def test_both_directions_of_a_connection():
 def test_out_of_order_segments():
     c = Conn()
     first, second, third = c.split(INVITE, [100, 200])
-    messages, pipeline = run([c.syn(), third, second, first])
+    messages, pipeline = ingest([c.syn(), third, second, first])
     assert summary(messages) == [("INVITE sip:bob@example.com SIP/2.0", "inv@example.com", (4, 3, 2), "tcp")]
     assert messages[0].raw == INVITE
     assert categories(pipeline) == {acc.SIP: 3, acc.OTHER: 1}
@@ -153,7 +129,7 @@ def test_out_of_order_segments():
 def test_full_retransmission():
     c = Conn()
     first, second = c.split(INVITE + BYE, [len(INVITE) - 5])
-    messages, pipeline = run([c.syn(), first, first, second, second])
+    messages, pipeline = ingest([c.syn(), first, first, second, second])
     assert [(m.method, m.frames) for m in messages] == [("INVITE", (2, 4)), ("BYE", (4,))]
     assert reasons(pipeline) == {NO_PAYLOAD: [1], RETRANSMISSION: [3, 5]}
     assert events(pipeline) == {"tcp: retransmission": 2}
@@ -162,7 +138,7 @@ def test_full_retransmission():
 def test_retransmission_of_a_segment_still_waiting():
     c = Conn()
     first, second, third = c.split(INVITE, [100, 200])
-    messages, pipeline = run([c.syn(), third, third, second, first])
+    messages, pipeline = ingest([c.syn(), third, third, second, first])
     assert [(m.method, m.frames, m.raw == INVITE) for m in messages] == [("INVITE", (5, 4, 2), True)]
     assert reasons(pipeline) == {NO_PAYLOAD: [1], RETRANSMISSION: [3]}
     assert events(pipeline) == {"tcp: out of order": 2, "tcp: retransmission": 1}
@@ -171,7 +147,7 @@ def test_retransmission_of_a_segment_still_waiting():
 def test_partial_overlap_delivers_only_the_new_tail():
     c = Conn()
     packets = [c.syn(), c.at(0, INVITE[:100]), c.at(50, INVITE[50:150]), c.at(150, INVITE[150:])]
-    messages, pipeline = run(packets)
+    messages, pipeline = ingest(packets)
     assert [(m.method, m.frames, m.raw == INVITE) for m in messages] == [("INVITE", (2, 3, 4), True)]
     assert events(pipeline) == {"tcp: overlap": 1}
     assert categories(pipeline) == {acc.SIP: 3, acc.OTHER: 1}
@@ -181,7 +157,7 @@ def test_retransmission_with_different_bytes_first_wins():
     c = Conn()
     forged = INVITE[:40].replace(b"INVITE", b"CANCEL") + b"X" * 40  # same sequence numbers, other bytes
     packets = [c.syn(), c.at(0, INVITE[:80]), c.at(0, forged), c.at(80, INVITE[80:])]
-    messages, pipeline = run(packets)
+    messages, pipeline = ingest(packets)
     assert [(m.method, m.frames, m.raw == INVITE) for m in messages] == [("INVITE", (2, 4), True)]
     assert reasons(pipeline) == {NO_PAYLOAD: [1], RETRANSMISSION: [3]}
 
@@ -189,7 +165,7 @@ def test_retransmission_with_different_bytes_first_wins():
 def test_retransmission_with_different_bytes_while_waiting_first_wins():
     c = Conn()
     packets = [c.syn(), c.at(80, INVITE[80:]), c.at(80, b"Z" * (len(INVITE) - 80)), c.at(0, INVITE[:80])]
-    messages, pipeline = run(packets)
+    messages, pipeline = ingest(packets)
     assert [(m.method, m.frames, m.raw == INVITE) for m in messages] == [("INVITE", (4, 2), True)]
     assert reasons(pipeline) == {NO_PAYLOAD: [1], RETRANSMISSION: [3]}
 
@@ -198,7 +174,7 @@ def test_longer_retransmission_of_a_waiting_segment_keeps_its_new_tail():
     # The sender repacketized: the second copy of the held segment carries more bytes than the first.
     c = Conn()
     packets = [c.syn(), c.at(100, INVITE[100:150]), c.at(100, INVITE[100:]), c.at(0, INVITE[:100])]
-    messages, pipeline = run(packets)
+    messages, pipeline = ingest(packets)
     assert [(m.method, m.frames, m.raw == INVITE) for m in messages] == [("INVITE", (4, 2, 3), True)]
     assert events(pipeline) == {"tcp: out of order": 2, "tcp: overlap": 1}
     assert categories(pipeline) == {acc.SIP: 3, acc.OTHER: 1}
@@ -208,7 +184,7 @@ def test_lost_segment_resynchronises_at_the_next_start_line():
     c = Conn()
     stream = INVITE + BYE
     s1, _lost, s3, s4, s5 = c.split(stream, [100, 200, len(INVITE) - 10, len(INVITE) + 30])
-    messages, pipeline = run([c.syn(), s1, s3, s4, s5, c.fin(len(stream))])
+    messages, pipeline = ingest([c.syn(), s1, s3, s4, s5, c.fin(len(stream))])
     # frame 2: the start of the INVITE (its rest is lost); frame 3: the end of the INVITE, not a message start;
     # frames 4 and 5: the BYE.
     assert summary(messages) == [("BYE sip:bob@example.com SIP/2.0", "bye@example.com", (4, 5), "tcp")]
@@ -222,7 +198,7 @@ def test_lost_segment_in_the_middle_of_a_segment_that_holds_the_next_message():
     c = Conn()
     stream = INVITE + BYE
     s1, _lost, s3 = c.split(stream, [100, len(INVITE) - 20])
-    messages, pipeline = run([c.syn(), s1, s3])
+    messages, pipeline = ingest([c.syn(), s1, s3])
     assert summary(messages) == [("BYE sip:bob@example.com SIP/2.0", "bye@example.com", (3,), "tcp")]
     assert reasons(pipeline) == {NO_PAYLOAD: [1], LOST_REST: [2]}
     assert events(pipeline) == {"tcp: out of order": 1, "tcp: gap": 1}
@@ -237,7 +213,7 @@ def test_crlf_keepalives_between_messages():
         client.at(0, INVITE), client.at(len(INVITE), b"\r\n\r\n"), server.at(0, b"\r\n"),
         client.at(len(INVITE) + 4, BYE), server.at(2, OK), server.at(2 + len(OK), b"\r\n"),
     ]
-    messages, pipeline = run(packets)
+    messages, pipeline = ingest(packets)
     assert [(m.start_line, m.frames) for m in messages] == [
         ("INVITE sip:bob@example.com SIP/2.0", (3,)),
         ("BYE sip:bob@example.com SIP/2.0", (6,)),
@@ -251,7 +227,7 @@ def test_crlf_keepalives_between_messages():
 def test_keepalive_ahead_of_the_first_message_and_inside_a_segment():
     c = Conn()
     stream = b"\r\n\r\n" + INVITE + b"\r\n" + BYE + b"\r\n\r\n"
-    messages, pipeline = run([c.syn(), *c.split(stream, [2, 30])])
+    messages, pipeline = ingest([c.syn(), *c.split(stream, [2, 30])])
     assert [(m.method, m.frames, m.raw) for m in messages] == [("INVITE", (3, 4), INVITE), ("BYE", (4,), BYE)]
     assert reasons(pipeline) == {NO_PAYLOAD: [1], KEEPALIVE: [2]}
 
@@ -260,7 +236,7 @@ def test_sequence_numbers_wrap_around():
     c = Conn(isn=2**32 - 120)
     stream = INVITE + BYE
     parts = c.split(stream, [60, 110, 160, len(INVITE) + 5])  # the wrap falls inside the second segment
-    messages, pipeline = run([c.syn(), parts[0], parts[2], parts[1], parts[4], parts[3], c.fin(len(stream))])
+    messages, pipeline = ingest([c.syn(), parts[0], parts[2], parts[1], parts[4], parts[3], c.fin(len(stream))])
     assert [(m.method, m.frames, m.raw) for m in messages] == [("INVITE", (2, 4, 3, 6), INVITE), ("BYE", (6, 5), BYE)]
     assert categories(pipeline) == {acc.SIP: 5, acc.OTHER: 2}
     assert events(pipeline) == {"tcp: out of order": 2}
@@ -269,7 +245,7 @@ def test_sequence_numbers_wrap_around():
 
 def test_syn_on_the_wrapped_sequence_number():
     c = Conn(isn=2**32 - 1)  # the first data byte has sequence number 0
-    messages, pipeline = run([c.syn(), c.at(0, INVITE)])
+    messages, pipeline = ingest([c.syn(), c.at(0, INVITE)])
     assert [(m.method, m.frames) for m in messages] == [("INVITE", (2,))]
 
 
@@ -278,7 +254,7 @@ def test_capture_starts_mid_stream_in_the_middle_of_a_message():
     c = Conn()
     stream = INVITE + BYE
     packets = c.split(stream, [150, len(INVITE)])[1:]  # no SYN, and the INVITE's start is not in the capture
-    messages, pipeline = run(packets)
+    messages, pipeline = ingest(packets)
     assert summary(messages) == [("BYE sip:bob@example.com SIP/2.0", "bye@example.com", (2,), "tcp")]
     assert reasons(pipeline) == {LOST_START: [1]}
 
@@ -287,7 +263,7 @@ def test_capture_starts_mid_stream_with_a_message_starting_inside_the_first_segm
     c = Conn()
     stream = INVITE + BYE + OK
     packets = c.split(stream, [150, len(INVITE) + 50])[1:]
-    messages, pipeline = run(packets)
+    messages, pipeline = ingest(packets)
     assert [(m.start_line, m.frames) for m in messages] == [
         ("BYE sip:bob@example.com SIP/2.0", (1, 2)), ("SIP/2.0 200 OK", (2,))
     ]
@@ -296,7 +272,7 @@ def test_capture_starts_mid_stream_with_a_message_starting_inside_the_first_segm
 
 def test_capture_starts_mid_stream_at_a_message_boundary():
     c = Conn()
-    messages, pipeline = run(c.split(INVITE + BYE, [len(INVITE)])[1:])
+    messages, pipeline = ingest(c.split(INVITE + BYE, [len(INVITE)])[1:])
     assert [(m.method, m.frames) for m in messages] == [("BYE", (1,))]
     assert categories(pipeline) == {acc.SIP: 1}
 
@@ -304,7 +280,7 @@ def test_capture_starts_mid_stream_at_a_message_boundary():
 def test_syn_with_data_tcp_fast_open():
     # RFC 7413: the data on a SYN follows the SYN's own sequence number.
     c = Conn()
-    messages, pipeline = run([segment(INVITE[:100], seq=c.isn, flags="S"), c.at(100, INVITE[100:])])
+    messages, pipeline = ingest([segment(INVITE[:100], seq=c.isn, flags="S"), c.at(100, INVITE[100:])])
     assert [(m.method, m.frames, m.raw) for m in messages] == [("INVITE", (1, 2), INVITE)]
     assert events(pipeline) == {}
 
@@ -313,7 +289,7 @@ def test_syn_with_data_tcp_fast_open():
 def closed_after_each_frame(packets, limits=None):
     """Number of directions followed after each frame."""
     counts = []
-    messages, pipeline = run(packets, limits, watch=lambda p: counts.append(len(p.tcp.directions)))
+    messages, pipeline = ingest(packets, limits=limits, watch=lambda p: counts.append(len(p.tcp.directions)))
     return counts, messages, pipeline
 
 
@@ -347,7 +323,7 @@ def test_rst_gives_up_on_missing_bytes():
 
 def test_retransmitted_syn_is_the_same_connection():
     c = Conn()
-    messages, pipeline = run([c.syn(), c.syn(), c.at(0, INVITE[:100]), c.syn(), c.at(100, INVITE[100:])])
+    messages, pipeline = ingest([c.syn(), c.syn(), c.at(0, INVITE[:100]), c.syn(), c.at(100, INVITE[100:])])
     assert [(m.method, m.frames) for m in messages] == [("INVITE", (3, 5))]
     assert reasons(pipeline) == {NO_PAYLOAD: [1, 2, 4]}
 
@@ -372,7 +348,7 @@ def test_port_reuse_after_fin():
 def test_data_after_the_connection_closed_is_followed_as_a_new_stream():
     c = Conn()
     packets = [c.syn(), c.at(0, INVITE), c.fin(len(INVITE)), c.at(0, INVITE)]  # a late retransmission
-    messages, pipeline = run(packets)
+    messages, pipeline = ingest(packets)
     assert [(m.method, m.frames) for m in messages] == [("INVITE", (2,)), ("INVITE", (4,))]
 
 
@@ -383,7 +359,7 @@ def test_http_on_the_sip_port_is_not_sip():
     response = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 20\r\n\r\n<html>hello</html>\r\n"
     packets = [client.syn(), server.syn(), client.at(0, request), server.at(0, response),
                client.fin(len(request)), server.fin(len(response))]
-    messages, pipeline = run(packets)
+    messages, pipeline = ingest(packets)
     assert messages == []
     assert reasons(pipeline) == {NO_PAYLOAD: [1, 2, 5, 6], NOT_SIP: [3, 4]}
 
@@ -393,7 +369,7 @@ def test_tls_like_binary_is_not_sip():
     stream = b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + bytes(rng.randrange(256) for _ in range(20000))
     c = Conn(dport=5061)
     packets = [c.syn(), *c.split(stream, range(1400, len(stream), 1400)), c.fin(len(stream))]
-    messages, pipeline = run(packets)
+    messages, pipeline = ingest(packets)
     assert messages == []
     assert categories(pipeline) == {acc.OTHER: len(packets)}
     assert pipeline.accounting.reasons[NOT_SIP][0] == len(packets) - 2
@@ -401,7 +377,7 @@ def test_tls_like_binary_is_not_sip():
 
 def test_a_direction_with_only_keepalive_pongs():
     server = Conn(5000, src=B, dst=A)
-    messages, pipeline = run([server.syn(), server.at(0, b"\r\n"), server.at(2, b"\r\n")])
+    messages, pipeline = ingest([server.syn(), server.at(0, b"\r\n"), server.at(2, b"\r\n")])
     assert messages == []
     assert reasons(pipeline) == {NO_PAYLOAD: [1], KEEPALIVE: [2, 3]}
 
@@ -451,7 +427,7 @@ def test_megabytes_of_garbage_without_a_line_end_stay_bounded():
             buffered.append(consumer.framer.buffered if consumer.framer else len(consumer.pending))
             assert len(consumer.spans) <= limits.max_header // size + 2
 
-    messages, pipeline = run(packets, limits, watch)
+    messages, pipeline = ingest(packets, limits=limits, watch=watch)
     assert max(buffered) <= limits.max_header + size
     assert [(m.method, m.raw) for m in messages] == [("INVITE", INVITE), ("BYE", BYE)]
     assert messages[1].frames == (len(packets),)
@@ -467,7 +443,7 @@ def test_megabytes_of_lines_without_a_start_line_stay_bounded():
     size = 30000
     packets = [c.syn(), *c.split(stream, range(size, len(stream), size))]
     buffered = []
-    messages, pipeline = run(
+    messages, pipeline = ingest(
         packets, watch=lambda p: buffered.extend(framer_sizes(p))
     )
     assert max(buffered) < len(line)
@@ -482,8 +458,8 @@ def test_a_header_block_that_never_ends():
     c = Conn()
     packets = [c.syn(), *c.split(stream, range(1400, len(stream), 1400))]
     buffered = []
-    messages, pipeline = run(
-        packets, limits, watch=lambda p: buffered.extend(framer_sizes(p))
+    messages, pipeline = ingest(
+        packets, limits=limits, watch=lambda p: buffered.extend(framer_sizes(p))
     )
     assert max(buffered) <= limits.max_header + 1400
     assert [(m.method, m.call_id) for m in messages] == [("BYE", "bye@example.com")]
@@ -498,7 +474,7 @@ def test_absurd_content_length_frames_the_header_block_and_goes_on():
     body = b"this is the body, far shorter than announced\r\n"
     c = Conn()
     packets = [c.syn(), c.at(0, absurd), c.at(len(absurd), body), c.at(len(absurd + body), BYE)]
-    messages, pipeline = run(packets)
+    messages, pipeline = ingest(packets)
     assert [(m.method, m.call_id, m.frames) for m in messages] == [
         ("MESSAGE", "absurd@example.com", (2,)), ("BYE", "bye@example.com", (4,))
     ]
@@ -512,7 +488,7 @@ def test_content_length_over_the_message_limit():
     limits = Limits(max_message=2000)
     big = make_request("MESSAGE", call_id="big@example.com", body=(b"x" * 98 + b"\r\n") * 30)
     c = Conn()
-    messages, pipeline = run([c.syn(), *c.split(big + BYE, [1000, 2000, 3000])], limits)
+    messages, pipeline = ingest([c.syn(), *c.split(big + BYE, [1000, 2000, 3000])], limits=limits)
     assert [(m.method, m.frames) for m in messages] == [("MESSAGE", (2,)), ("BYE", (5,))]
     assert reasons(pipeline) == {NO_PAYLOAD: [1], (acc.TRUNCATED, "tcp: body over the size limit"): [3, 4]}
 
@@ -524,8 +500,8 @@ def test_out_of_order_bytes_over_the_limit_declare_a_gap():
     parts = c.split(stream, [100, len(INVITE) - 20, *range(len(INVITE) + 480, len(stream), 500)])
     waiting = []
     # The first segment is lost: everything after it waits, until the limit says to give up on it.
-    messages, pipeline = run(
-        [c.syn(), *parts[1:]], limits,
+    messages, pipeline = ingest(
+        [c.syn(), *parts[1:]], limits=limits,
         watch=lambda p: waiting.extend(d.waiting_bytes for d in p.tcp.directions.values()),
     )
     assert max(waiting) <= limits.max_tcp_waiting

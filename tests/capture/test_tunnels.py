@@ -21,7 +21,7 @@ from scapy.packet import Raw
 
 from sipscope import accounting as acc
 from sipscope.pipeline import Pipeline
-from sipscope.testing import DEFAULT_TS, make_request, make_response, records
+from sipscope.testing import DEFAULT_TS, categories, ingest, make_request, make_response, reasons, records
 
 INVITE = make_request("INVITE", call_id="tunnel@example.com")
 INNER = IP(src="10.0.0.1", dst="10.0.0.2") / UDP(sport=5060, dport=5080) / Raw(INVITE)
@@ -29,21 +29,10 @@ INNER6 = IPv6(src="2001:db8::a", dst="2001:db8::b") / UDP(sport=5060, dport=5080
 OUTER = Ether() / IP(src="192.0.2.1", dst="192.0.2.2")
 
 
-def run(packets, linktype=1, recs=None):
-    """Messages and pipeline, after checking that every frame was settled exactly once."""
-    pipeline = Pipeline(strict=True)
-    messages = list(pipeline.run(recs if recs is not None else records(packets, linktype)))
-    accounting = pipeline.accounting
-    assert sum(accounting.by_category.values()) == accounting.frames_read
-    return messages, pipeline
 
 
-def reasons(pipeline) -> dict:
-    return {key: examples for key, (_count, examples) in pipeline.accounting.reasons.items()}
 
 
-def categories(pipeline) -> dict:
-    return {category: n for category, n in pipeline.accounting.by_category.items() if n}
 
 
 def assert_inner(messages, pipeline, src="10.0.0.1:5060", dst="10.0.0.2:5080"):
@@ -60,14 +49,14 @@ def assert_inner(messages, pipeline, src="10.0.0.1:5060", dst="10.0.0.2:5080"):
 
 
 def test_ipv4_in_ipv4():
-    assert_inner(*run([OUTER / INNER]))
+    assert_inner(*ingest([OUTER / INNER]))
 
 
 def test_ipv6_in_ipv4_and_ipv6_in_ipv6():
-    assert_inner(*run([OUTER / INNER6]), src="[2001:db8::a]:5060", dst="[2001:db8::b]:5080")
+    assert_inner(*ingest([OUTER / INNER6]), src="[2001:db8::a]:5060", dst="[2001:db8::b]:5080")
     outer6 = Ether() / IPv6(src="2001:db8::1", dst="2001:db8::2")
-    assert_inner(*run([outer6 / INNER]))
-    assert_inner(*run([outer6 / INNER6]), src="[2001:db8::a]:5060", dst="[2001:db8::b]:5080")
+    assert_inner(*ingest([outer6 / INNER]))
+    assert_inner(*ingest([outer6 / INNER6]), src="[2001:db8::a]:5060", dst="[2001:db8::b]:5080")
 
 
 @pytest.mark.parametrize(
@@ -82,13 +71,13 @@ def test_ipv6_in_ipv4_and_ipv6_in_ipv6():
     ids=["plain", "key", "sequence", "checksum", "all-options"],
 )
 def test_gre_ipv4(gre):
-    assert_inner(*run([OUTER / gre / INNER]))
+    assert_inner(*ingest([OUTER / gre / INNER]))
 
 
 def test_gre_ipv6_payload_and_transparent_ethernet_bridging():
-    assert_inner(*run([OUTER / GRE() / INNER6]), src="[2001:db8::a]:5060", dst="[2001:db8::b]:5080")
-    assert_inner(*run([OUTER / GRE(proto=0x6558, key_present=1, key=3) / Ether() / Dot1Q(vlan=4) / INNER]))
-    assert_inner(*run([Ether() / IPv6() / GRE(proto=0x6558) / Ether() / INNER]))
+    assert_inner(*ingest([OUTER / GRE() / INNER6]), src="[2001:db8::a]:5060", dst="[2001:db8::b]:5080")
+    assert_inner(*ingest([OUTER / GRE(proto=0x6558, key_present=1, key=3) / Ether() / Dot1Q(vlan=4) / INNER]))
+    assert_inner(*ingest([Ether() / IPv6() / GRE(proto=0x6558) / Ether() / INNER]))
 
 
 def test_gre_v1_pptp():
@@ -98,7 +87,7 @@ def test_gre_v1_pptp():
         PPP(proto=0x21) / INNER,  # address and control bytes compressed away
         OUTER / GRE_PPTP(acknum_present=1, ack_number=2, call_id=9),  # an acknowledgment alone
     ]
-    messages, pipeline = run(frames)
+    messages, pipeline = ingest(frames)
     assert [(m.frames, m.src, m.dst) for m in messages] == [((1,), "10.0.0.1:5060", "10.0.0.2:5080"),
                                                             ((2,), "10.0.0.1:5060", "10.0.0.2:5080")]
     assert reasons(pipeline) == {(acc.OTHER, "gre: pptp without ppp data"): [3]}
@@ -115,12 +104,12 @@ def test_gre_v1_pptp():
     ids=["type-1", "type-2", "type-3", "type-3-subheader"],
 )
 def test_erspan(erspan):
-    assert_inner(*run([OUTER / erspan / Ether() / INNER]))
+    assert_inner(*ingest([OUTER / erspan / Ether() / INNER]))
 
 
 def test_erspan_type_3_with_an_ip_frame():
     # Frame type 2: the mirrored packet is IP without its Ethernet header.
-    assert_inner(*run([OUTER / GRE(proto=0x22EB) / ERSPAN_III(ft=2) / INNER]))
+    assert_inner(*ingest([OUTER / GRE(proto=0x22EB) / ERSPAN_III(ft=2) / INNER]))
 
 
 # -- VXLAN, GTP-U ------------------------------------------------------------------------------------------
@@ -128,11 +117,11 @@ def test_erspan_type_3_with_an_ip_frame():
 
 @pytest.mark.parametrize("port", [4789, 8472])
 def test_vxlan(port):
-    assert_inner(*run([OUTER / UDP(sport=50000, dport=port) / VXLAN(vni=42) / Ether() / INNER]))
+    assert_inner(*ingest([OUTER / UDP(sport=50000, dport=port) / VXLAN(vni=42) / Ether() / INNER]))
 
 
 def test_vxlan_without_its_i_flag_is_just_udp():
-    messages, pipeline = run([OUTER / UDP(sport=50000, dport=4789) / VXLAN(flags=0, vni=1) / Ether() / INNER])
+    messages, pipeline = ingest([OUTER / UDP(sport=50000, dport=4789) / VXLAN(flags=0, vni=1) / Ether() / INNER])
     assert messages == []
     assert reasons(pipeline) == {(acc.OTHER, "udp: not sip"): [1]}
 
@@ -148,8 +137,8 @@ def test_vxlan_without_its_i_flag_is_just_udp():
     ids=["plain", "sequence", "n-pdu", "pdu-session-extension"],
 )
 def test_gtpu(gtp):
-    assert_inner(*run([OUTER / UDP(sport=2152, dport=2152) / gtp / INNER]))
-    assert_inner(*run([OUTER / UDP(sport=2152, dport=2152) / gtp.copy() / INNER6]),
+    assert_inner(*ingest([OUTER / UDP(sport=2152, dport=2152) / gtp / INNER]))
+    assert_inner(*ingest([OUTER / UDP(sport=2152, dport=2152) / gtp.copy() / INNER6]),
                  src="[2001:db8::a]:5060", dst="[2001:db8::b]:5080")
 
 
@@ -157,14 +146,14 @@ def test_tunnels_nested_in_one_another():
     # GTP-U inside VXLAN inside GRE: each layer's own header is read.
     frame = OUTER / GRE() / IP() / UDP(dport=4789) / VXLAN(vni=1) / Ether() / IP() / UDP(dport=2152) / \
         GTP_U_Header(teid=1) / INNER
-    assert_inner(*run([frame]))
+    assert_inner(*ingest([frame]))
 
 
 def test_tunnels_nested_too_deep():
     packet = INNER
     for _ in range(12):
         packet = IP(src="192.0.2.1", dst="192.0.2.2") / packet
-    messages, pipeline = run([Ether() / packet, OUTER / INNER])
+    messages, pipeline = ingest([Ether() / packet, OUTER / INNER])
     assert [m.frames for m in messages] == [(2,)]
     assert reasons(pipeline) == {(acc.UNSUPPORTED, "tunnels nested too deep"): [1]}
 
@@ -188,7 +177,7 @@ BROKEN_TUNNELS = [
 
 @pytest.mark.parametrize("frame,category,reason", BROKEN_TUNNELS, ids=[case[2] for case in BROKEN_TUNNELS])
 def test_broken_tunnel_headers(frame, category, reason):
-    messages, pipeline = run([frame, OUTER / INNER])
+    messages, pipeline = ingest([frame, OUTER / INNER])
     assert [m.frames for m in messages] == [(2,)]  # the run goes on
     assert reasons(pipeline) == {(category, reason): [1]}
 
@@ -205,7 +194,7 @@ def data(tsn, payload, begin=True, end=True, stream=0):
 
 
 def test_sctp_data_chunk():
-    messages, pipeline = run([SCTP_OUTER / data(1, OPTIONS)])
+    messages, pipeline = ingest([SCTP_OUTER / data(1, OPTIONS)])
     assert [(m.start_line, m.call_id, m.frames, m.src, m.dst, m.transport) for m in messages] == [
         ("OPTIONS sip:bob@example.com SIP/2.0", "sctp-1@example.com", (1,), "192.0.2.1:5060", "192.0.2.2:5061",
          "sctp")]
@@ -213,7 +202,7 @@ def test_sctp_data_chunk():
 
 
 def test_sctp_bundled_chunks():
-    messages, pipeline = run([SCTP_OUTER / SCTPChunkSACK() / data(1, OPTIONS) / data(2, OK, stream=1)])
+    messages, pipeline = ingest([SCTP_OUTER / SCTPChunkSACK() / data(1, OPTIONS) / data(2, OK, stream=1)])
     assert [(m.call_id, m.frames) for m in messages] == [("sctp-1@example.com", (1,)), ("sctp-2@example.com", (1,))]
     assert categories(pipeline) == {acc.SIP: 1}
 
@@ -221,7 +210,7 @@ def test_sctp_bundled_chunks():
 @pytest.mark.parametrize("order", [[0, 1], [1, 0]], ids=["in-order", "end-first"])
 def test_sctp_fragmented_message(order):
     pieces = [SCTP_OUTER / data(10, OPTIONS[:100], end=False), SCTP_OUTER / data(11, OPTIONS[100:], begin=False)]
-    messages, pipeline = run([pieces[i] for i in order])
+    messages, pipeline = ingest([pieces[i] for i in order])
     assert len(messages) == 1
     assert messages[0].raw == OPTIONS
     assert messages[0].frames == (1, 2)
@@ -234,7 +223,7 @@ def test_sctp_message_in_three_fragments_with_a_bundled_message():
         SCTP_OUTER / data(2, OPTIONS[50:120], begin=False, end=False) / data(3, OPTIONS[120:], begin=False) /
         data(4, OK, stream=2),
     ]
-    messages, pipeline = run(pieces)
+    messages, pipeline = ingest(pieces)
     assert [(m.call_id, m.frames) for m in messages] == [("sctp-1@example.com", (1, 2)), ("sctp-2@example.com", (2,))]
     assert messages[0].raw == OPTIONS
     assert categories(pipeline) == {acc.SIP: 2}
@@ -242,7 +231,7 @@ def test_sctp_message_in_three_fragments_with_a_bundled_message():
 
 def test_sctp_retransmission_is_ignored():
     frame = SCTP_OUTER / data(5, OPTIONS)
-    messages, pipeline = run([frame, frame, SCTP_OUTER / data(6, OK)])
+    messages, pipeline = ingest([frame, frame, SCTP_OUTER / data(6, OK)])
     assert [(m.call_id, m.frames) for m in messages] == [("sctp-1@example.com", (1,)), ("sctp-2@example.com", (3,))]
     assert reasons(pipeline) == {(acc.OTHER, "sctp: retransmitted data"): [2]}
 
@@ -252,7 +241,7 @@ def test_sctp_control_chunks_and_incomplete_messages():
         SCTP_OUTER / SCTPChunkInit(init_tag=1, a_rwnd=1000, n_out_streams=1, n_in_streams=1, init_tsn=1),
         SCTP_OUTER / data(1, OPTIONS[:100], end=False),
     ]
-    messages, pipeline = run(frames)
+    messages, pipeline = ingest(frames)
     assert messages == []
     assert reasons(pipeline) == {(acc.OTHER, "sctp: no data (control chunks)"): [1],
                                  (acc.TRUNCATED, "sctp: fragmented message never completed"): [2]}
@@ -261,7 +250,7 @@ def test_sctp_control_chunks_and_incomplete_messages():
 def test_sctp_fragments_of_different_messages_are_not_joined():
     # TSN 2 ends a message whose start was lost; TSN 3 starts another: neither is complete.
     frames = [SCTP_OUTER / data(2, OPTIONS[100:], begin=False), SCTP_OUTER / data(3, OPTIONS[:100], end=False)]
-    messages, pipeline = run(frames)
+    messages, pipeline = ingest(frames)
     assert messages == []
     assert reasons(pipeline) == {(acc.TRUNCATED, "sctp: fragmented message never completed"): [1, 2]}
 
@@ -276,7 +265,7 @@ def test_sctp_idata_interleaved_messages():
         SCTP_OUTER / idata(1, 0, 0, 0, OPTIONS[:60], True, False) / idata(2, 1, 0, 0, OK[:60], True, False),
         SCTP_OUTER / idata(3, 1, 0, 1, OK[60:], False, True) / idata(4, 0, 0, 1, OPTIONS[60:], False, True),
     ]
-    messages, pipeline = run(frames)
+    messages, pipeline = ingest(frames)
     assert sorted((m.call_id, m.frames) for m in messages) == [("sctp-1@example.com", (1, 2)),
                                                                ("sctp-2@example.com", (1, 2))]
     assert {m.call_id: m.raw for m in messages} == {"sctp-1@example.com": OPTIONS, "sctp-2@example.com": OK}
@@ -288,7 +277,7 @@ def test_sctp_fragmented_message_over_the_bound():
     frames = [SCTP_OUTER / data(1, OPTIONS, end=False)]
     frames += [SCTP_OUTER / data(tsn, piece, begin=False, end=False) for tsn in range(2, 20)]
     frames.append(SCTP_OUTER / data(20, b"\r\n", begin=False))
-    messages, pipeline = run(frames)
+    messages, pipeline = ingest(frames)
     assert messages == []
     # The 19th frame passes 1 MiB: the frames held before it are given up; it and the end wait in vain.
     assert reasons(pipeline) == {(acc.TRUNCATED, "sctp: fragmented message over 1 MiB"): list(range(1, 11)),
@@ -299,7 +288,7 @@ def test_sctp_fragmented_message_over_the_bound():
 def test_sctp_bad_chunk_length():
     frame = bytearray(bytes(SCTP_OUTER / data(1, OPTIONS)))
     frame[14 + 20 + 12 + 2 : 14 + 20 + 12 + 4] = b"\x40\x00"
-    messages, pipeline = run([bytes(frame), SCTP_OUTER / data(2, OK)])
+    messages, pipeline = ingest([bytes(frame), SCTP_OUTER / data(2, OK)])
     assert [m.frames for m in messages] == [(2,)]
     assert reasons(pipeline) == {(acc.MALFORMED, "sctp: chunk type 0 has a bad length 16384"): [1]}
 
@@ -308,7 +297,7 @@ def test_sctp_fragment_before_a_damaged_chunk_is_held():
     first = bytes(SCTP_OUTER / data(1, OPTIONS[:100], end=False)) + b"\x00\x03\x00\x02"  # a chunk of length 2
     first = bytearray(first)
     first[16:18] = struct.pack(">H", len(first) - 14)  # IPv4 total length
-    messages, pipeline = run([bytes(first), SCTP_OUTER / data(2, OPTIONS[100:], begin=False)])
+    messages, pipeline = ingest([bytes(first), SCTP_OUTER / data(2, OPTIONS[100:], begin=False)])
     assert [m.frames for m in messages] == [(1, 2)]
     assert categories(pipeline) == {acc.SIP: 2}
 
@@ -321,7 +310,7 @@ def test_sctp_packet_in_ip_fragments():
     assert len(pieces) == 2
     last = ip / SCTP(sport=5060, dport=5061) / data(2, OPTIONS[200:], begin=False)
     frames = [Ether() / piece for piece in pieces] + [Ether() / last]
-    messages, pipeline = run(frames)
+    messages, pipeline = ingest(frames)
     assert [(m.call_id, m.frames, m.src) for m in messages] == [("sctp-1@example.com", (1, 2, 3),
                                                                  "[2001:db8::1]:5060")]
     assert categories(pipeline) == {acc.SIP: 3}
@@ -361,7 +350,7 @@ HEP_TIME = 1_600_000_000 * 1_000_000_000 + 250_000_000
 
 @pytest.mark.parametrize("compress", [None, zlib.compress, gzip.compress], ids=["plain", "zlib", "gzip"])
 def test_hep3(compress):
-    messages, pipeline = run([HEP_OUTER / Raw(hep3(INVITE, compress=compress))])
+    messages, pipeline = ingest([HEP_OUTER / Raw(hep3(INVITE, compress=compress))])
     assert [(m.call_id, m.frames, m.src, m.dst, m.transport, m.time) for m in messages] == [
         ("tunnel@example.com", (1,), "10.0.0.1:5060", "10.0.0.2:5080", "udp", HEP_TIME)]
     assert categories(pipeline) == {acc.SIP: 1}
@@ -371,7 +360,7 @@ def test_hep3_ipv6_tcp_and_vendor_chunks():
     packet = hep3(INVITE, src=bytes.fromhex("20010db8" + "00" * 11 + "0a"),
                   dst=bytes.fromhex("20010db8" + "00" * 11 + "0b"), proto=6,
                   extra=chunk(3, b"\x01\x02\x03\x04", vendor=0x0023))  # a vendor chunk of the same type: ignored
-    messages, _ = run([Ether() / IP() / UDP(sport=9060, dport=33333) / Raw(packet)])
+    messages, _ = ingest([Ether() / IP() / UDP(sport=9060, dport=33333) / Raw(packet)])
     assert [(m.src, m.dst, m.transport) for m in messages] == [("[2001:db8::a]:5060", "[2001:db8::b]:5080", "tcp")]
 
 
@@ -385,7 +374,7 @@ def test_hep3_that_is_not_sip_or_damaged():
         HEP_OUTER / Raw(hep3(INVITE, compress=lambda data: b"not deflate")),
         HEP_OUTER / Raw(good),
     ]
-    messages, pipeline = run(frames)
+    messages, pipeline = ingest(frames)
     assert [m.frames for m in messages] == [(6,)]
     assert reasons(pipeline) == {
         (acc.OTHER, "hep: not sip (keep-alive or other payload)"): [1, 2],
@@ -397,14 +386,14 @@ def test_hep3_that_is_not_sip_or_damaged():
 
 def test_hep3_cut_by_the_snap_length():
     data = bytes(HEP_OUTER / Raw(hep3(INVITE)))
-    _, pipeline = run(None, recs=[(DEFAULT_TS, 1, data[:120], len(data))])
+    _, pipeline = ingest(None, recs=[(DEFAULT_TS, 1, data[:120], len(data))])
     assert list(reasons(pipeline)) == [(acc.TRUNCATED, f"hep: length {len(hep3(INVITE))} beyond the packet "
                                                        f"({120 - 42} bytes)")]
 
 
 @pytest.mark.parametrize("proto,transport", [(17, "udp"), (6, "tcp")])
 def test_hep2(proto, transport):
-    messages, pipeline = run([Ether() / IP() / UDP(sport=9064, dport=9064) / Raw(hep2(INVITE, proto=proto))])
+    messages, pipeline = ingest([Ether() / IP() / UDP(sport=9064, dport=9064) / Raw(hep2(INVITE, proto=proto))])
     assert [(m.call_id, m.frames, m.src, m.dst, m.transport, m.time) for m in messages] == [
         ("tunnel@example.com", (1,), "10.0.0.1:5060", "10.0.0.2:5080", transport, HEP_TIME)]
     assert categories(pipeline) == {acc.SIP: 1}
@@ -414,7 +403,7 @@ def test_hep2_ipv6_and_hep1():
     v6_header = struct.pack(">BBBBHH", 2, 52, 10, 17, 5060, 5080) + bytes.fromhex("20010db8" + "00" * 11 + "0a") + \
         bytes.fromhex("20010db8" + "00" * 11 + "0b") + struct.pack("<IIHH", 1_600_000_000, 250_000, 1, 0)
     v1_header = struct.pack(">BBBBHH", 1, 16, 2, 17, 5060, 5080) + bytes([10, 0, 0, 1, 10, 0, 0, 2])
-    messages, _ = run([HEP_OUTER / Raw(v6_header + INVITE), HEP_OUTER / Raw(v1_header + INVITE)])
+    messages, _ = ingest([HEP_OUTER / Raw(v6_header + INVITE), HEP_OUTER / Raw(v1_header + INVITE)])
     assert [(m.frames, m.src, m.dst, m.time) for m in messages] == [
         ((1,), "[2001:db8::a]:5060", "[2001:db8::b]:5080", HEP_TIME),
         ((2,), "10.0.0.1:5060", "10.0.0.2:5080", DEFAULT_TS + 1_000_000),  # v1 has no time: the frame's
@@ -422,12 +411,12 @@ def test_hep2_ipv6_and_hep1():
 
 
 def test_hep3_length_below_its_header():
-    _, pipeline = run([HEP_OUTER / Raw(b"HEP3\x00\x04" + b"\x00" * 20)])
+    _, pipeline = ingest([HEP_OUTER / Raw(b"HEP3\x00\x04" + b"\x00" * 20)])
     assert reasons(pipeline) == {(acc.MALFORMED, "hep: length 4 below the 6-byte header"): [1]}
 
 
 def test_hep2_guess_that_fails_falls_back_to_the_content():
     # Starts with 0x02 like HEP v2 but its header length is wrong: it is judged as a plain datagram.
-    messages, pipeline = run([HEP_OUTER / Raw(b"\x02\x10" + b"\x00" * 40)])
+    messages, pipeline = ingest([HEP_OUTER / Raw(b"\x02\x10" + b"\x00" * 40)])
     assert messages == []
     assert reasons(pipeline) == {(acc.OTHER, "udp: not sip"): [1]}

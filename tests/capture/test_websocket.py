@@ -15,7 +15,7 @@ from sipscope import accounting as acc
 from sipscope.capture.websocket import BINARY, CLOSE, CONTINUATION, PING, PONG, TEXT, TooLarge, WebSocketDecoder
 from sipscope.pipeline import Limits, Pipeline
 from sipscope.sip.framing import NEED_DATA
-from sipscope.testing import make_request, make_response, records
+from sipscope.testing import events, ingest, make_request, make_response, reasons, records
 
 CLIENT, SERVER = "192.0.2.1", "192.0.2.2"
 KEY = b"\x37\xfa\x21\x3d"
@@ -106,20 +106,10 @@ def connection():
     return Direction(CLIENT, SERVER, 51000, 80, 1000), Direction(SERVER, CLIENT, 80, 51000, 7000)
 
 
-def run(packets, limits=None):
-    pipeline = Pipeline(limits, strict=True)
-    messages = list(pipeline.run(records(packets)))
-    accounting = pipeline.accounting
-    assert sum(accounting.by_category.values()) == accounting.frames_read == len(packets)
-    return messages, pipeline
 
 
-def reasons(pipeline) -> dict:
-    return {key: examples for key, (_count, examples) in pipeline.accounting.reasons.items()}
 
 
-def events(pipeline) -> dict:
-    return {name: count for name, (count, _examples) in pipeline.accounting.events.items()}
 
 
 def summary(messages):
@@ -133,7 +123,7 @@ def test_handshake_then_masked_client_and_unmasked_server_frames():
         client.send(UPGRADE), server.send(SWITCHING),
         client.send(client_frame(INVITE)), server.send(ws_frame(TRYING)), server.send(ws_frame(OK, BINARY)),
     ]
-    messages, pipeline = run(packets)
+    messages, pipeline = ingest(packets)
     assert summary(messages) == [
         ("INVITE sip:bob@example.com SIP/2.0", "ws-1@example.com", (5,), "ws", "192.0.2.1:51000"),
         ("SIP/2.0 100 Trying", "ws-1@example.com", (6,), "ws", "192.0.2.2:80"),
@@ -148,7 +138,7 @@ def test_handshake_then_masked_client_and_unmasked_server_frames():
 def test_handshake_and_first_frame_in_one_segment():
     client, server = connection()
     packets = [client.send(UPGRADE + client_frame(INVITE)), server.send(SWITCHING + ws_frame(OK))]
-    messages, pipeline = run(packets)
+    messages, pipeline = ingest(packets)
     assert [(m.start_line, m.frames, m.transport) for m in messages] == [
         ("INVITE sip:bob@example.com SIP/2.0", (1,), "ws"), ("SIP/2.0 200 OK", (2,), "ws")
     ]
@@ -158,7 +148,7 @@ def test_handshake_and_first_frame_in_one_segment():
 def test_handshake_split_over_segments():
     client, _server = connection()
     packets = [client.send(UPGRADE[:40]), client.send(UPGRADE[40:]), client.send(client_frame(INVITE))]
-    messages, pipeline = run(packets)
+    messages, pipeline = ingest(packets)
     assert [(m.method, m.frames, m.transport) for m in messages] == [("INVITE", (3,), "ws")]
     assert reasons(pipeline) == {HANDSHAKE: [1, 2]}
 
@@ -172,7 +162,7 @@ def test_one_frame_over_three_segments_and_frames_cut_anywhere():
     packets = [client.send(UPGRADE)]
     for a, b in zip([0, *cuts], [*cuts, len(stream)]):
         packets.append(client.send(stream[a:b]))
-    messages, pipeline = run(packets)
+    messages, pipeline = ingest(packets)
     assert [(m.call_id, m.frames) for m in messages] == [
         ("ws-1@example.com", (2, 3, 4)), ("ws-2@example.com", (4, 5, 6, 7))
     ]
@@ -187,7 +177,7 @@ def test_message_fragmented_over_two_frames():
         client.send(client_frame(INVITE[120:], CONTINUATION)),
         server.send(ws_frame(OK[:50], BINARY, fin=False) + ws_frame(OK[50:], CONTINUATION)),
     ]
-    messages, pipeline = run(packets)
+    messages, pipeline = ingest(packets)
     assert [(m.start_line, m.frames, m.raw) for m in messages] == [
         ("INVITE sip:bob@example.com SIP/2.0", (2, 3), INVITE), ("SIP/2.0 200 OK", (4,), OK)
     ]
@@ -201,7 +191,7 @@ def test_control_frames_are_other():
         client.send(client_frame(INVITE)),
         client.send(client_frame(struct.pack(">H", 1000) + b"bye", CLOSE)), server.send(ws_frame(b"\x03\xe8", CLOSE)),
     ]
-    messages, pipeline = run(packets)
+    messages, pipeline = ingest(packets)
     assert [(m.method, m.frames) for m in messages] == [("INVITE", (5,))]
     assert reasons(pipeline) == {HANDSHAKE: [1, 2], CONTROL: [3, 4, 6, 7]}
 
@@ -216,7 +206,7 @@ def test_control_frame_between_fragments():
         client.send(client_frame(INVITE[120:200], CONTINUATION, fin=False) + client_frame(b"", PING)),
         client.send(client_frame(INVITE[200:], CONTINUATION)),
     ]
-    messages, pipeline = run(packets)
+    messages, pipeline = ingest(packets)
     assert [(m.method, m.frames, m.raw) for m in messages] == [("INVITE", (2, 4, 5), INVITE)]
     assert reasons(pipeline) == {HANDSHAKE: [1], CONTROL: [3]}
 
@@ -224,7 +214,7 @@ def test_control_frame_between_fragments():
 @pytest.mark.parametrize("form", [16, 64])
 def test_extended_payload_lengths_forced(form):
     client, _server = connection()
-    messages, pipeline = run([client.send(UPGRADE), client.send(client_frame(INVITE, form=form))])
+    messages, pipeline = ingest([client.send(UPGRADE), client.send(client_frame(INVITE, form=form))])
     assert [(m.method, m.frames, m.raw) for m in messages] == [("INVITE", (2,), INVITE)]
 
 
@@ -237,7 +227,7 @@ def test_16_and_64_bit_payload_lengths():
     packets = [client.send(UPGRADE), server.send(SWITCHING)]
     packets += [client.send(stream[i : i + 1400]) for i in range(0, len(stream), 1400)]
     packets.append(server.send(ws_frame(make_response(200, method="MESSAGE", body=b"r" * 300))))
-    messages, pipeline = run(packets)
+    messages, pipeline = ingest(packets)
     assert [(m.call_id, len(m.body)) for m in messages] == [
         ("medium@example.com", 1000), ("large@example.com", 70000), ("call-1@example.com", 300)
     ]
@@ -251,7 +241,7 @@ def test_capture_starts_after_the_handshake():
     client.skip(len(UPGRADE))
     server.skip(len(SWITCHING))
     packets = [client.send(client_frame(INVITE)), server.send(ws_frame(TRYING)), server.send(ws_frame(OK))]
-    messages, pipeline = run(packets)
+    messages, pipeline = ingest(packets)
     assert [(m.start_line, m.frames, m.transport) for m in messages] == [
         ("INVITE sip:bob@example.com SIP/2.0", (1,), "ws"),
         ("SIP/2.0 100 Trying", (2,), "ws"),
@@ -265,7 +255,7 @@ def test_capture_starts_after_the_handshake_with_a_long_request_line():
     invite = make_request("INVITE", uri=uri, call_id="long@example.com")
     client, _server = connection()
     frame = client_frame(invite)
-    messages, _pipeline = run([client.send(frame[:100]), client.send(frame[100:])])
+    messages, _pipeline = ingest([client.send(frame[:100]), client.send(frame[100:])])
     assert [(m.uri, m.frames) for m in messages] == [(uri, (1, 2))]
 
 
@@ -276,7 +266,7 @@ def test_lost_bytes_resume_at_a_frame_that_starts_a_segment():
     packets = [client.send(UPGRADE), client.send(frame[:100])]
     client.skip(len(frame) - 100)  # the rest of the frame is lost
     packets.append(client.send(client_frame(second)))
-    messages, pipeline = run(packets)
+    messages, pipeline = ingest(packets)
     assert [(m.method, m.call_id, m.frames, m.transport) for m in messages] == [
         ("BYE", "ws-2@example.com", (3,), "ws")
     ]
@@ -288,7 +278,7 @@ def test_continuation_without_its_start():
     client, _server = connection()
     packets = [client.send(UPGRADE), client.send(client_frame(b"tail of a lost message", CONTINUATION)),
                client.send(client_frame(INVITE))]
-    messages, pipeline = run(packets)
+    messages, pipeline = ingest(packets)
     assert [(m.method, m.frames) for m in messages] == [("INVITE", (3,))]
     assert reasons(pipeline) == {
         HANDSHAKE: [1], (acc.TRUNCATED, "websocket: continuation of a message not followed"): [2]
@@ -298,7 +288,7 @@ def test_continuation_without_its_start():
 def test_websocket_that_does_not_carry_sip():
     client, _server = connection()
     upgrade = UPGRADE.replace(b"Sec-WebSocket-Protocol: sip", b"Sec-WebSocket-Protocol: chat")
-    messages, pipeline = run([client.send(upgrade), client.send(client_frame(b'{"hello": "world"}'))])
+    messages, pipeline = ingest([client.send(upgrade), client.send(client_frame(b'{"hello": "world"}'))])
     assert messages == []
     assert reasons(pipeline) == {HANDSHAKE: [1], (acc.OTHER, "websocket: not sip"): [2]}
 
@@ -310,7 +300,7 @@ def test_frame_over_the_size_limit():
     packets = [client.send(UPGRADE)]
     packets += [client.send(big[i : i + 1400]) for i in range(0, len(big), 1400)]
     packets.append(client.send(client_frame(INVITE)))
-    messages, pipeline = run(packets, limits)
+    messages, pipeline = ingest(packets, limits=limits)
     assert [(m.method, m.frames) for m in messages] == [("INVITE", (len(packets),))]
     assert events(pipeline) == {"limit: websocket frame size": 1}
     assert reasons(pipeline)[(acc.MALFORMED, "websocket: frame over the size limit")] == [2]
@@ -323,7 +313,7 @@ def test_fragmented_message_over_the_size_limit():
     packets = [client.send(UPGRADE), client.send(client_frame(b"INVITE " + b"x" * 1500, fin=False))]
     packets += [client.send(client_frame(b"x" * 1500, CONTINUATION, fin=False)) for _ in range(3)]
     packets += [client.send(client_frame(b"x", CONTINUATION)), client.send(client_frame(INVITE))]
-    messages, pipeline = run(packets, limits)
+    messages, pipeline = ingest(packets, limits=limits)
     assert [(m.method, m.frames) for m in messages] == [("INVITE", (7,))]
     assert events(pipeline) == {"limit: websocket message size": 1}
     assert reasons(pipeline) == {
