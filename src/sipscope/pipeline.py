@@ -174,8 +174,8 @@ class Pipeline:
             return acc.TRUNCATED, "sip: message cut short by the snap length"
         return acc.SIP, ""
 
-    def segment(self, frame, ts, src, sport, dst, dport, seq, flags, payload, cut):
-        self.tcp.segment(frame, ts, src, sport, dst, dport, seq, flags, payload, cut)
+    def segment(self, frames, ts, src, sport, dst, dport, seq, flags, payload, cut):
+        self.tcp.segment(frames, ts, src, sport, dst, dport, seq, flags, payload, cut)
 
     def _emit(self, message: SipMessage, frames, ts, src, sport, dst, dport, transport) -> None:
         message.frames = frames if frames.__class__ is tuple else tuple(frames)
@@ -201,7 +201,7 @@ def _endpoint(ip: bytes, port: int) -> str:
 class StreamConsumer:
     """One direction of a TCP connection: finds out what it carries and turns its bytes into messages.
 
-    Bytes are tracked as spans ``[start, end, frame, carried_sip]`` in stream offsets, so that each message
+    Bytes are tracked as spans ``[start, end, frames, carried_sip]`` in stream offsets, so that each message
     names every frame it came from and each frame is settled once its last byte is accounted for: as SIP if any
     of its bytes was, otherwise for what its last byte turned out to be.
     """
@@ -235,10 +235,10 @@ class StreamConsumer:
         self.ws_ranges: list[tuple[int, int]] = []  # and the stream ranges of its frames
 
     # -- the reassembler's interface -----------------------------------------------------------------------
-    def data(self, payload: bytes, frame: int, ts: int) -> None:
+    def data(self, payload: bytes, frames: tuple, ts: int) -> None:
         start = self.fed
         self.fed += len(payload)
-        self.spans.append([start, self.fed, frame, False])
+        self.spans.append([start, self.fed, frames, False])
         self.ts = ts
         self.handle(payload, start)
 
@@ -270,7 +270,7 @@ class StreamConsumer:
                     return frames
             if ranges[i][0] < span[1]:
                 span[3] = True
-                frames.append(span[2])
+                frames.extend(span[2])
         return frames
 
     def _release(self, end: int, category: str, reason: str) -> None:
@@ -278,11 +278,11 @@ class StreamConsumer:
         spans = self.spans
         settle = self.pipeline.settle
         while spans and spans[0][1] <= end:
-            _start, _end, frame, carried_sip = spans.popleft()
+            _start, _end, frames, carried_sip = spans.popleft()
             if carried_sip:
-                settle((frame,), acc.SIP)
+                settle(frames, acc.SIP)
             else:
-                settle((frame,), category, reason)
+                settle(frames, category, reason)
 
     def _restart(self, category: str, reason: str) -> None:
         """What is held cannot be followed: settle it, and look at the bytes that follow afresh."""
@@ -294,7 +294,7 @@ class StreamConsumer:
         self.handle = self._probe
 
     def _limit(self, name: str) -> None:
-        self.pipeline.accounting.event(name, self.spans[-1][2] if self.spans else None)
+        self.pipeline.accounting.event(name, self.spans[-1][2][-1] if self.spans else None)
 
     # -- deciding what the stream carries ------------------------------------------------------------------
     def _probe(self, payload: bytes, start: int) -> None:

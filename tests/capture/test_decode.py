@@ -346,10 +346,10 @@ def test_reassembled_tcp_segment():
     assert len(pieces) == 2
     messages, pipeline = ingest([Ether() / piece for piece in pieces])
     assert [(m.call_id, m.transport, m.src) for m in messages] == [("tcpfrag@example.com", "tcp", "192.0.2.1:5060")]
-    # The TCP stage takes one frame per segment: the segment is the last fragment's, the others are its parts.
-    assert messages[0].frames == (2,)
-    assert reasons(pipeline) == {(acc.OTHER, "ip fragment of a tcp segment"): [1]}
-    assert categories(pipeline) == {acc.SIP: 1, acc.OTHER: 1}
+    # The segment was rebuilt from both fragments: the message names both frames, and both carried SIP.
+    assert messages[0].frames == (1, 2)
+    assert reasons(pipeline) == {}
+    assert categories(pipeline) == {acc.SIP: 2}
 
 
 def test_pending_fragments_are_bounded():

@@ -11,7 +11,8 @@ The sink's interface (implemented by the pipeline):
 - ``datagram(frames, ts, src, sport, dst, dport, transport, payload, cut)``: a payload whose bounds are the
   message's (UDP, an SCTP user message, HEP); ``src``/``dst`` are packed addresses (4 or 16 bytes); ``cut`` is
   True when the capture cut it short.
-- ``segment(frame, ts, src, sport, dst, dport, seq, flags, payload, cut)``: a TCP segment.
+- ``segment(frames, ts, src, sport, dst, dport, seq, flags, payload, cut)``: a TCP segment (several frames when
+  it was rebuilt from IP fragments).
 - ``settle(frames, category, reason)``: the frames' final place in the accounting.
 
 Fast path first: Ethernet/IPv4/UDP is decoded with a few slices and ``int.from_bytes``; the rest is table-driven.
@@ -561,12 +562,7 @@ class Decoder:
         dport = (data[off + 2] << 8) | data[off + 3]
         seq = int.from_bytes(data[off + 4 : off + 8], "big")
         flags = data[off + 13]
-        if len(frames) > 1:
-            # A TCP segment rebuilt from IP fragments (rare): hand it on as one segment of its last frame,
-            # and settle the others as fragments of it.
-            self.settle(frames[:-1], acc.OTHER, "ip fragment of a tcp segment")
-            frames = frames[-1:]
-        self.sink.segment(frames[0], ts, src, sport, dst, dport, seq, flags, data[off + hlen : end], cut)
+        self.sink.segment(frames, ts, src, sport, dst, dport, seq, flags, data[off + hlen : end], cut)
 
     def _sctp(self, frames, ts, src, dst, packet, cut):
         if len(packet) < 12:

@@ -8,7 +8,7 @@ of the gap and given what follows. A capture that starts in the middle of a conn
 its first segment. A direction closes on RST, or on FIN once every byte before the FIN is in; a SYN with a new
 initial sequence number on the same ports closes the old connection and opens a new one.
 
-A consumer has three methods: ``data(payload, frame, ts)``, ``gap(frame)`` and ``close()``; it settles the frames it
+A consumer has three methods: ``data(payload, frames, ts)``, ``gap(frame)`` and ``close()``; it settles the frames it
 is given. Frames with nothing for a consumer (no payload, retransmissions) are settled here.
 """
 
@@ -33,7 +33,7 @@ class _Direction:
         self.isn: int | None = None  # sequence number of the SYN, when seen
         self.next_seq: int | None = None
         self.fin_seq: int | None = None  # sequence number just past the last byte, once a FIN is seen
-        self.waiting: dict[int, tuple[bytes, int, int]] = {}  # seq -> (payload, frame, ts)
+        self.waiting: dict[int, tuple[bytes, tuple, int]] = {}  # seq -> (payload, frames, ts)
         self.waiting_bytes = 0
         self.consumer = consumer
 
@@ -48,7 +48,9 @@ class TcpReassembler:
         self.max_waiting = max_waiting
         self.directions: dict[tuple, _Direction] = {}
 
-    def segment(self, frame, ts, src, sport, dst, dport, seq, flags, payload, cut) -> None:
+    def segment(self, frames, ts, src, sport, dst, dport, seq, flags, payload, cut) -> None:
+        """One segment; ``frames`` is one frame, or every IP fragment it was rebuilt from."""
+        frame = frames[-1]  # for events
         key = (src, sport, dst, dport)
         direction = self.directions.get(key)
         if flags & SYN:
@@ -61,12 +63,12 @@ class TcpReassembler:
                 direction.next_seq = (seq + 1) & MASK
             seq = (seq + 1) & MASK  # the SYN takes a sequence number; data on it (TCP Fast Open) follows
         if not payload:
-            self.settle((frame,), acc.OTHER, "tcp: no payload")
+            self.settle(frames, acc.OTHER, "tcp: no payload")
             if direction is None:
                 return
         elif cut:
             # The snap length removed part of the payload: those bytes are lost to the consumer.
-            self.settle((frame,), acc.TRUNCATED, "tcp: segment cut short by the snap length")
+            self.settle(frames, acc.TRUNCATED, "tcp: segment cut short by the snap length")
             if direction is None:
                 return
             if direction.waiting:
@@ -80,9 +82,9 @@ class TcpReassembler:
             if direction.next_seq is None:
                 direction.next_seq = seq  # the capture started in the middle of this connection
             if _delta(seq, direction.next_seq) > 0:
-                self._hold(direction, seq, payload, frame, ts)
+                self._hold(direction, seq, payload, frames, ts)
             else:
-                self._deliver(direction, seq, payload, frame, ts)
+                self._deliver(direction, seq, payload, frames, ts)
                 self._drain(direction)
         if flags & RST:
             self._close(key, direction)
@@ -102,13 +104,14 @@ class TcpReassembler:
         direction = self.directions[key] = _Direction(self.new_consumer(key))
         return direction
 
-    def _hold(self, direction: _Direction, seq: int, payload: bytes, frame: int, ts: int) -> None:
+    def _hold(self, direction: _Direction, seq: int, payload: bytes, frames: tuple, ts: int) -> None:
+        frame = frames[-1]
         """Keep a segment that is ahead of the expected sequence number until the bytes before it arrive."""
         waiting = direction.waiting
         held = waiting.get(seq)
         while held is not None:
             if len(payload) <= len(held[0]):
-                self.settle((frame,), acc.OTHER, "tcp: retransmission")
+                self.settle(frames, acc.OTHER, "tcp: retransmission")
                 self.accounting.event("tcp: retransmission", frame)
                 return
             # A retransmission that carries more: the bytes already held win, the rest waits as well.
@@ -116,7 +119,7 @@ class TcpReassembler:
             payload = payload[len(held[0]) :]
             seq = (seq + len(held[0])) & MASK
             held = waiting.get(seq)
-        waiting[seq] = (payload, frame, ts)
+        waiting[seq] = (payload, frames, ts)
         direction.waiting_bytes += len(payload)
         self.accounting.event("tcp: out of order", frame)
         if direction.waiting_bytes > self.max_waiting:
@@ -124,10 +127,11 @@ class TcpReassembler:
             while direction.waiting_bytes > self.max_waiting:
                 self._skip_gap(direction)
 
-    def _deliver(self, direction: _Direction, seq: int, payload: bytes, frame: int, ts: int) -> None:
+    def _deliver(self, direction: _Direction, seq: int, payload: bytes, frames: tuple, ts: int) -> None:
+        frame = frames[-1]
         behind = -_delta(seq, direction.next_seq)
         if behind >= len(payload):
-            self.settle((frame,), acc.OTHER, "tcp: retransmission")
+            self.settle(frames, acc.OTHER, "tcp: retransmission")
             self.accounting.event("tcp: retransmission", frame)
             return
         if behind > 0:
@@ -135,7 +139,7 @@ class TcpReassembler:
             self.accounting.event("tcp: overlap", frame)
             payload = payload[behind:]
         direction.next_seq = (direction.next_seq + len(payload)) & MASK
-        direction.consumer.data(payload, frame, ts)
+        direction.consumer.data(payload, frames, ts)
 
     def _drain(self, direction: _Direction) -> None:
         """Deliver waiting segments that the expected sequence number has now reached."""
@@ -156,7 +160,7 @@ class TcpReassembler:
     def _skip_gap(self, direction: _Direction, frame: int | None = None) -> None:
         """Give up on the missing bytes: tell the consumer, and go on at the earliest waiting segment."""
         first = min(direction.waiting, key=lambda s: _delta(s, direction.next_seq))
-        self._gap(direction, direction.waiting[first][1] if frame is None else frame)
+        self._gap(direction, direction.waiting[first][1][-1] if frame is None else frame)
         direction.next_seq = first
         self._drain(direction)
 
