@@ -169,3 +169,12 @@ def test_numbers_too_long_to_be_numbers_are_defects_not_crashes():
     message = parse_message(make_request().replace(b"CSeq: 1 INVITE", b"CSeq: " + huge + b" INVITE"))
     assert message.defects == ["sip.cseq.invalid"] and message.cseq_number is None
     assert parse_message(make_request().replace(b"CSeq: 1 ", b"CSeq: 2147483647 ")).cseq_number == 2147483647
+
+
+def test_a_continuation_line_with_nothing_to_continue():
+    # Found by the property test: a header block that begins with white space.
+    message = parse_message(b"INVITE sip:a@b SIP/2.0\r\n Call-ID: x\r\nCSeq: 1 INVITE\r\n\r\n")
+    assert message.method == "INVITE"
+    assert message.defects[:2] == ["sip.header.folded", "sip.header.bad_name"]
+    assert message.call_id is None
+    assert parse_message(b"INVITE sip:a@b SIP/2.0\r\n ").method == "INVITE"

@@ -187,7 +187,7 @@ def parse_message(data: bytes, stream: bool = False):
         # A line starting with white space continues the previous one (RFC 3261 section 7.3.1): unfold, again.
         defects.append("sip.header.folded")
         lines = [line.rstrip(b"\r") for line in _FOLD.sub(b" ", block).split(b"\n")]
-        values = _key_headers(lines, defects)
+        values = _key_headers(lines, defects, unfolded=True)
     message = SipMessage(data, start_line, values, body_start, len(data), defects)
     call_id, cseq, _from, _to, _via, length = values
     if None in values[:CONTENT_LENGTH]:
@@ -244,11 +244,12 @@ def _read_length(value: bytes) -> int:
     return size
 
 
-def _key_headers(lines: list[bytes], defects: list) -> list | None:
+def _key_headers(lines: list[bytes], defects: list, unfolded: bool = False) -> list | None:
     """The raw values of the key headers by slot (the first of each; the top Via line), noting bad header lines.
 
-    Returns None when a line is folded (starts with white space): the caller unfolds and asks again.
-    Names starting with white space are never cached, so a folded line always reaches that check.
+    Returns None when a line is folded (starts with white space): the caller unfolds and asks again, ``unfolded``;
+    a line that still starts with white space then had nothing to continue and is a bad line. Names starting with
+    white space are never cached, so a folded line always reaches that check.
     """
     values = [None, None, None, None, None, None]
     cache = _NAME_CACHE
@@ -257,7 +258,11 @@ def _key_headers(lines: list[bytes], defects: list) -> list | None:
         slot = cache.get(name)
         if slot is None:
             if line[:1] in (b" ", b"\t"):
-                return None
+                if not unfolded:
+                    return None
+                if "sip.header.bad_name" not in defects:
+                    defects.append("sip.header.bad_name")
+                continue
             if not colon:
                 if line and "sip.header.no_colon" not in defects:
                     defects.append("sip.header.no_colon")
