@@ -147,11 +147,7 @@ class Decoder:
         elif etype < 0x0600:
             self.settle(frames, acc.OTHER, "ethernet: 802.3 frame with llc")
         else:
-            name = KNOWN_OTHER_ETHERTYPES.get(etype)
-            if name:
-                self.settle(frames, acc.OTHER, name)
-            else:
-                self.settle(frames, acc.UNSUPPORTED, f"ethertype 0x{etype:04x}")
+            self._other_or_unsupported(frames, KNOWN_OTHER_ETHERTYPES.get(etype), f"ethertype 0x{etype:04x}")
 
     def _linux_sll(self, frames, ts, data, cut):
         # Linux cooked capture v1: 16-byte header, protocol (ethertype) in the last two bytes.
@@ -400,11 +396,7 @@ class Decoder:
             else:
                 self._gre(frames, ts, data[:end], off, cut, depth + 1)
         else:
-            name = KNOWN_OTHER_PROTOCOLS.get(proto)
-            if name:
-                self.settle(frames, acc.OTHER, name)
-            else:
-                self.settle(frames, acc.UNSUPPORTED, f"ip protocol {proto}")
+            self._other_or_unsupported(frames, KNOWN_OTHER_PROTOCOLS.get(proto), f"ip protocol {proto}")
 
     # -- tunnels -------------------------------------------------------------------------------------------
     def _gre(self, frames, ts, data, off, cut, depth):
@@ -590,6 +582,13 @@ class Decoder:
             self.settle(frames, acc.OTHER, "sctp: no data (control chunks)")
 
     # -- helpers -------------------------------------------------------------------------------------------
+    def _other_or_unsupported(self, frames, known_name: str | None, unknown: str):
+        """A protocol that is not ours: traffic we know by name, or one we cannot name (unsupported)."""
+        if known_name:
+            self.settle(frames, acc.OTHER, known_name)
+        else:
+            self.settle(frames, acc.UNSUPPORTED, unknown)
+
     def _short(self, frames, cut, layer, what):
         """A header that does not fit: the snap length's doing (truncated) or the packet's (malformed)."""
         self.settle(frames, acc.TRUNCATED if cut else acc.MALFORMED, f"{layer}: {what}")

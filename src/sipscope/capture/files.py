@@ -359,8 +359,10 @@ def _pcapng_records(stream, notes: list[str]) -> Iterator[Record]:
         body = data[pos + 8 : pos + blen - 4]
         buf.pos = pos + blen
         try:
-            if btype == EPB:
-                iface_id, ts_hi, ts_lo, caplen, origlen = struct.unpack_from(endian + "IIIII", body, 0)
+            if btype == EPB or btype == OPB:
+                # Enhanced: a 32-bit interface id; obsolete: a 16-bit id and a 16-bit drop count. Then the same.
+                iface_id = struct.unpack_from(endian + ("I" if btype == EPB else "H"), body, 0)[0]
+                ts_hi, ts_lo, caplen, origlen = struct.unpack_from(endian + "IIII", body, 4)
                 iface = _interface(interfaces, iface_id, notes, block_no)
                 if iface is not None:
                     caplen = min(caplen, len(body) - 20)
@@ -372,13 +374,6 @@ def _pcapng_records(stream, notes: list[str]) -> Iterator[Record]:
                     (origlen,) = struct.unpack_from(endian + "I", body, 0)
                     caplen = min(origlen, len(body) - 4, iface.snaplen or origlen)
                     yield last_ts, iface.linktype, body[4 : 4 + caplen], origlen
-            elif btype == OPB:
-                iface_id, _drops, ts_hi, ts_lo, caplen, origlen = struct.unpack_from(endian + "HHIIII", body, 0)
-                iface = _interface(interfaces, iface_id, notes, block_no)
-                if iface is not None:
-                    caplen = min(caplen, len(body) - 20)
-                    last_ts = iface.to_ns((ts_hi << 32) | ts_lo)
-                    yield last_ts, iface.linktype, body[20 : 20 + caplen], origlen
             elif btype == IDB:
                 interfaces.append(_idb_interface(body, endian))
             # Every other block (name resolution, statistics, decryption secrets, custom, unknown) is skipped.
