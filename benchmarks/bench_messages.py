@@ -4,7 +4,7 @@
 Why this exists: sipscope promises to be much faster than tshark and to run in bounded memory on large SIP
 captures. The shared machines are noisy, so absolute times mean little; this script runs both tools in the same
 run on the same files, interleaved, and reports the ratio tshark_time / sipscope_time together with the peak
-memory of each (the resident memory of the process and all its children, sampled every 10 ms, so that sipscope's
+memory of each (the resident memory of the process and all its children, sampled every 50 ms, so that sipscope's
 worker processes count), then checks the targets from the issue:
 
   * SIPp UDP capture (file name contains "sipp_udp"): sipscope at least 8x faster than tshark
@@ -67,7 +67,7 @@ def run(cmd, stdout=subprocess.DEVNULL):
         if pid:
             break
         peak = max(peak, tree_rss_mb(proc.pid))
-        time.sleep(0.01)
+        time.sleep(0.05)
     wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)  # tell Popen the child is already reaped
     return wall, max(peak, usage.ru_maxrss / 1024), proc.returncode  # ru_maxrss is in KB on Linux
