@@ -18,7 +18,7 @@ from sipscope import accounting as acc
 from sipscope.pipeline import KEEPALIVE_REASON, Limits, Pipeline
 from sipscope.sip.framing import NEED_DATA, Framed, StreamFramer
 from sipscope.sip.parse import NOT_SIP, Malformed, parse_message
-from sipscope.testing import DEFAULT_TS, make_request, make_response, records
+from sipscope.testing import DEFAULT_TS, make_request, records
 
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 MAC = bytes.fromhex("020000000002020000000001")  # destination, source

@@ -20,8 +20,7 @@ from scapy.layers.vxlan import VXLAN
 from scapy.packet import Raw
 
 from sipscope import accounting as acc
-from sipscope.pipeline import Pipeline
-from sipscope.testing import DEFAULT_TS, categories, ingest, make_request, make_response, reasons, records
+from sipscope.testing import DEFAULT_TS, categories, ingest, make_request, make_response, reasons
 
 INVITE = make_request("INVITE", call_id="tunnel@example.com")
 INNER = IP(src="10.0.0.1", dst="10.0.0.2") / UDP(sport=5060, dport=5080) / Raw(INVITE)
