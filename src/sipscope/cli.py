@@ -63,11 +63,12 @@ def _jobs(args) -> int:
 
 
 def run_messages(args) -> int:
-    from .capture.files import CaptureError, CaptureFile
+    from .capture.files import CaptureError
+    from .pipeline import Ingestion
     from .report import messages as listing
 
     try:
-        files = [CaptureFile(path) for path in args.captures]  # every input is checked before any output
+        ingestion = Ingestion(args.captures, strict=args.strict)  # every input is checked before any output
     except CaptureError as exc:
         print(f"sipscope: {exc}", file=sys.stderr)
         return EXIT_INPUT
@@ -79,15 +80,23 @@ def run_messages(args) -> int:
     if jobs > 1:
         from .parallel import WorkerError, parallel_lines
 
-        for f in files:
-            f.close()
+        for f in ingestion.files:
+            f.close()  # the workers open the files themselves
         lines, summary = parallel_lines(args.captures, make_formatter, jobs, args.strict)
         try:
             return _write(lines, summary, args.json)
         except WorkerError as exc:  # --strict stopped a worker at an internal error
             print(f"sipscope: internal error in a worker process:\n{exc}", file=sys.stderr)
             return EXIT_INTERNAL
-    return _write(*_sequential_lines(files, make_formatter, args.strict), args.json)
+
+    def lines():
+        format_line = None
+        for message in ingestion:
+            if format_line is None:
+                format_line = make_formatter(ingestion.pipeline.start_ts)
+            yield format_line(message)
+
+    return _write(lines(), ingestion.summary, args.json)
 
 
 def _write(lines, summary, as_json: bool) -> int:
@@ -108,19 +117,3 @@ def _write(lines, summary, as_json: bool) -> int:
     out.write(listing.summary_json_line(result) if as_json else listing.summary_text(result))
     out.flush()
     return EXIT_INTERNAL if result["internal_errors"] else EXIT_OK
-
-
-def _sequential_lines(files, make_formatter, strict: bool):
-    from .capture.files import merge_records
-    from .pipeline import Pipeline, summarize
-
-    pipeline = Pipeline(strict=strict)
-
-    def lines():
-        format_line = None
-        for message in pipeline.run(merge_records(files)):
-            if format_line is None:
-                format_line = make_formatter(pipeline.start_ts)
-            yield format_line(message)
-
-    return lines(), lambda: summarize(files, pipeline)
