@@ -33,7 +33,6 @@ DEFECTS: dict[str, tuple[str, str]] = {
     "sip.content_length.too_large": (ERROR, "Content-Length is larger than any SIP message could be"),
     "sip.datagram.trailing_bytes": (WARNING, "the datagram holds bytes after the message's body"),
     "sip.message.cut": (WARNING, "the capture's snap length cut the message short"),
-    "sip.message.too_large": (ERROR, "the message is larger than the configured limit and was cut"),
 }
 
 
