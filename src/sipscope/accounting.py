@@ -55,10 +55,6 @@ class FrameAccounting:
         if frame is not None and len(entry[1]) < EXAMPLE_FRAMES:
             entry[1].append(frame)
 
-    @property
-    def settled(self) -> int:
-        return sum(self.by_category.values())
-
     def to_dict(self) -> dict:
         return {
             "frames": self.frames_read,

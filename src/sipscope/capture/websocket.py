@@ -15,7 +15,6 @@ from ..sip.framing import NEED_DATA
 from ..sip.parse import find_header_end
 
 CONTINUATION, TEXT, BINARY, CLOSE, PING, PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
-DATA_OPCODES = (CONTINUATION, TEXT, BINARY)
 
 
 class WsFrame:

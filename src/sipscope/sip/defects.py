@@ -34,7 +34,3 @@ DEFECTS: dict[str, tuple[str, str]] = {
     "sip.datagram.trailing_bytes": (WARNING, "the datagram holds bytes after the message's body"),
     "sip.message.cut": (WARNING, "the capture's snap length cut the message short"),
 }
-
-
-def severity(defect_id: str) -> str:
-    return DEFECTS[defect_id][0]
