@@ -33,4 +33,7 @@ DEFECTS: dict[str, tuple[str, str]] = {
     "sip.content_length.too_large": (ERROR, "Content-Length is larger than any SIP message could be"),
     "sip.datagram.trailing_bytes": (WARNING, "the datagram holds bytes after the message's body"),
     "sip.message.cut": (WARNING, "the capture's snap length cut the message short"),
+    # Header values (headers.py, uri.py)
+    # Bodies: multipart, Content-Encoding, message/sipfrag (body.py, sipfrag.py)
+    # SDP (sdp.py)
 }
