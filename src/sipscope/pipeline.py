@@ -170,7 +170,7 @@ class Pipeline:
             return acc.MALFORMED, "sip: " + message.reason
         self._emit(message, frames, ts, src, sport, dst, dport, transport)
         if cut:
-            message.defects.append("sip.message.cut")
+            message.add_defect("sip.message.cut")
             return acc.TRUNCATED, "sip: message cut short by the snap length"
         return acc.SIP, ""
 
@@ -415,8 +415,8 @@ class StreamConsumer:
         if message.__class__ is Malformed:
             self._release(end, acc.MALFORMED, "sip: " + message.reason)
             return
-        if defects:
-            message.defects.extend(defects)
+        for defect in defects:
+            message.add_defect(defect)
         src, sport, dst, dport = self.key
         self.pipeline._emit(message, self._frames(ranges), self.ts, src, sport, dst, dport, transport)
         # Frames before the end that carried none of it hold only WebSocket control frames sent between fragments.

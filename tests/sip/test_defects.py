@@ -14,7 +14,7 @@ def test_registry_matches_the_code():
     emitted = set()
     for path in SOURCE.rglob("*.py"):
         if path.name != "defects.py":
-            emitted |= set(re.findall(r'"(sip\.[a-z_]+\.[a-z_]+)"', path.read_text()))
+            emitted |= set(re.findall(r'"(sip\.[a-z0-9_]+\.[a-z0-9_]+)"', path.read_text()))
     assert emitted == set(DEFECTS)
 
 

@@ -66,11 +66,13 @@ def canonical_name(raw_name: str) -> str:
 class Header:
     """One header field: its name as written, its canonical name, and its value (unfolded, trimmed)."""
 
-    __slots__ = ("raw_name", "name", "value")
+    __slots__ = ("raw_name", "name", "key", "value")
 
     def __init__(self, raw_name: str, name: str, value: str):
         self.raw_name = raw_name
         self.name = name
+        self.key = name.lower()
+        """The canonical name in lower case: what lookups compare."""
         self.value = value
 
     def __repr__(self) -> str:
@@ -84,7 +86,7 @@ class SipMessage:
         "raw", "frames", "time", "src", "dst", "transport",
         "method", "uri", "status", "reason", "version",
         "call_id", "cseq_number", "cseq_method", "content_length",
-        "defects", "body_start", "body_end", "_key_values", "_headers",
+        "body_start", "body_end", "_defects", "_checked", "_key_values", "_headers", "_values", "_request_uri",
     )
 
     def __init__(self, raw: bytes, start_line: tuple, key_values: list, body_start: int, body_end: int,
@@ -102,12 +104,33 @@ class SipMessage:
         self.cseq_number: int | None = None
         self.cseq_method: str | None = None
         self.content_length: int | None = None
-        self.defects: list[str] = defects
-        """Ids from ``sip.defects.DEFECTS``, in the order found."""
+        self._defects: list[str] = defects
+        self._checked = False
         self.body_start = body_start
         self.body_end = body_end
         self._key_values = key_values  # raw bytes of the key headers by slot (see parse), decoded when asked for
         self._headers: list[Header] | None = None
+        self._values: dict[str, list] = {}
+        self._request_uri = None
+
+    @property
+    def defects(self) -> list[str]:
+        """Ids from ``sip.defects.DEFECTS``, in the order found, each once.
+
+        Reading them checks the whole message the first time (every structured header, the Request-URI, the
+        body); until then only what parsing the start line and the key headers found is known.
+        """
+        if not self._checked:
+            self._checked = True
+            from .validate import check
+
+            check(self)
+        return self._defects
+
+    def add_defect(self, defect: str) -> None:
+        """Note a defect found outside the parser (the capture cut the message, framing found a problem)."""
+        if defect not in self._defects:
+            self._defects.append(defect)
 
     @property
     def is_request(self) -> bool:
@@ -136,13 +159,42 @@ class SipMessage:
         """The first value of header ``name`` (any spelling, compact or full), or None."""
         wanted = canonical_name(name).lower()
         for header in self.headers:
-            if header.name.lower() == wanted:
+            if header.key == wanted:
                 return header.value
         return None
 
     def header_values(self, name: str) -> list[str]:
+        """The text of every header line called ``name``, in order."""
         wanted = canonical_name(name).lower()
-        return [header.value for header in self.headers if header.name.lower() == wanted]
+        return [header.value for header in self.headers if header.key == wanted]
+
+    def values(self, name: str) -> list:
+        """The structured values (``sip.headers.Value``) of header ``name``: every line, every list element."""
+        wanted = canonical_name(name).lower()
+        found = self._values.get(wanted)
+        if found is None:
+            from .headers import parse_values
+
+            found = []
+            for header in self.headers:
+                if header.key == wanted:
+                    found.extend(parse_values(wanted, header.value))
+            self._values[wanted] = found
+        return found
+
+    def value(self, name: str):
+        """The first structured value of header ``name``, or None."""
+        found = self.values(name)
+        return found[0] if found else None
+
+    @property
+    def request_uri(self):
+        """The Request-URI as a ``sip.uri.Uri`` (None for a response)."""
+        if self._request_uri is None and self.uri is not None:
+            from .uri import parse_uri
+
+            self._request_uri = parse_uri(self.uri)
+        return self._request_uri
 
     def _key_text(self, slot: int) -> str | None:
         value = self._key_values[slot]

@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 
 from .message import CALL_ID, CONTENT_LENGTH, CSEQ, FROM, TO, VIA, Header, SipMessage, canonical_name
+from .validate import LINE_VERDICTS as _LINE_VERDICTS
+from .validate import call_id_defects, line_verdict, value_defects
 
 MAX_START_LINE = 16384
 
@@ -21,7 +23,12 @@ MAX_START_LINE = 16384
 # the SIP literal is case-insensitive like every ABNF string.
 _TOKEN_FIRST = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-.!%*_+`'~")
 _REQUEST_LINE = re.compile(rb"([A-Za-z0-9.!%*_+`'~-]+)[ \t]+([^ \t]+)[ \t]+([Ss][Ii][Pp]/[0-9]+\.[0-9]+)[ \t]*")
-_STATUS_LINE = re.compile(rb"([Ss][Ii][Pp]/[0-9]+\.[0-9]+)[ \t]+([0-9]{3})(?:[ \t]([^\r\n]*))?")
+_STATUS_LINE = re.compile(rb"([Ss][Ii][Pp]/[0-9]+\.[0-9]+)[ \t]+([0-9]{1,10})(?:[ \t]([^\r\n]*))?")
+# A request line whose Request-URI holds white space (RFC 4475 section 3.1.2.8): still read, as a defect.
+_REQUEST_LINE_SPACED = re.compile(rb"([A-Za-z0-9.!%*_+`'~-]+)[ \t]+(.+?)[ \t]+([Ss][Ii][Pp]/[0-9]+\.[0-9]+)[ \t]*")
+# A header that every SIP message has, at the start of a line: bytes that hold one are SIP even when their first
+# line cannot be read as a start line.
+_KEY_HEADER_LINE = re.compile(rb"(?im)^(?:via|call-id|cseq|from|to|[vift])[ \t]*:")
 _VERSION_ANYWHERE = re.compile(rb"[Ss][Ii][Pp]/[0-9]")
 _TOKEN = re.compile(rb"[A-Za-z0-9.!%*_+`'~-]+")
 # Start lines already read -> (fields, defects). Responses repeat endlessly ("SIP/2.0 200 OK"), and so do the
@@ -136,17 +143,16 @@ def _read_start_line(data: bytes, start: int, eol: int, line: bytes):
             return Malformed("status line cannot be read")
         version, code, reason = match.groups()
         status = int(code)
-        if not 100 <= status <= 699:
+        # RFC 3261 section 25.1: Status-Code = 3DIGIT (RFC 4475 section 3.1.2.19 sends ten digits).
+        if not (len(code) == 3 and 100 <= status <= 699):
             defects.append("sip.status.invalid")
         parsed = (None, None, status, _text(reason or b"").strip(), version.decode("ascii"))
         if data[match.end(1) : match.start(2)] != b" ":
             defects.append("sip.start_line.whitespace")
     else:
-        match = _REQUEST_LINE.fullmatch(data, start, eol)
+        match = _REQUEST_LINE.fullmatch(data, start, eol) or _REQUEST_LINE_SPACED.fullmatch(data, start, eol)
         if match is None:
-            if _VERSION_ANYWHERE.search(data, start, eol):
-                return Malformed("request line cannot be read")
-            return NOT_SIP
+            return _not_a_start_line(data, start, eol)
         method, uri, version = match.groups()
         parsed = (method.decode("ascii"), _text(uri), None, None, version.decode("ascii"))
         # RFC 3261 section 7.1: the three parts are separated by single SP characters.
@@ -155,6 +161,18 @@ def _read_start_line(data: bytes, start: int, eol: int, line: bytes):
     if parsed[4] != "SIP/2.0":
         defects.append("sip.version.unknown")
     return parsed, defects
+
+
+def _not_a_start_line(data: bytes, start: int, eol: int):
+    """NOT_SIP, or Malformed when the bytes are SIP all the same: the line names the SIP version, or the lines
+    after it (or the line itself) are headers every SIP message has."""
+    if _VERSION_ANYWHERE.search(data, start, eol):
+        return Malformed("start line cannot be read")
+    if _KEY_HEADER_LINE.search(data, start, start + 2048):
+        if _KEY_HEADER_LINE.match(data, start):
+            return Malformed("no start line")
+        return Malformed("start line cannot be read")
+    return NOT_SIP
 
 
 def parse_message(data: bytes, stream: bool = False):
@@ -189,11 +207,18 @@ def parse_message(data: bytes, stream: bool = False):
         lines = [line.rstrip(b"\r") for line in _FOLD.sub(b" ", block).split(b"\n")]
         values = _key_headers(lines, defects, unfolded=True)
     message = SipMessage(data, start_line, values, body_start, len(data), defects)
-    call_id, cseq, _from, _to, _via, length = values
+    call_id, cseq, from_, to, via, length = values
     if None in values[:CONTENT_LENGTH]:
         defects.extend(defect for defect, value in zip(_MANDATORY, values) if value is None)
     if call_id is not None:
         message.call_id = call_id.strip().decode("utf-8", "backslashreplace")
+        _extend(defects, call_id_defects(call_id))
+    if from_ is not None:
+        _extend(defects, value_defects("from", from_))
+    if to is not None:
+        _extend(defects, value_defects("to", to))
+    if via is not None:
+        _extend(defects, value_defects("via", via))
     if cseq is not None:
         parsed = _CSEQ_CACHE.get(cseq) or _read_cseq(cseq)
         if parsed[0] is None:
@@ -228,8 +253,9 @@ def _read_cseq(value: bytes) -> tuple:
     """``(number, method)`` of a CSeq value, or ``(None, None)`` when it is not a number and a method."""
     number, _, method = value.strip().partition(b" ")
     method = method.strip()
-    # RFC 3261 section 8.1.1.5: the number is below 2**31, so more than 10 digits cannot be one.
-    parsed = (int(number), _text(method)) if number.isdigit() and len(number) <= 10 and method else (None, None)
+    # RFC 3261 section 8.1.1.5: the number is below 2**31.
+    valid = number.isdigit() and len(number) <= 10 and int(number) < 2**31 and _TOKEN.fullmatch(method)
+    parsed = (int(number), _text(method)) if valid else (None, None)
     if len(_CSEQ_CACHE) < _NAME_CACHE_MAX:
         _CSEQ_CACHE[value] = parsed
     return parsed
@@ -245,39 +271,65 @@ def _read_length(value: bytes) -> int:
 
 
 def _key_headers(lines: list[bytes], defects: list, unfolded: bool = False) -> list | None:
-    """The raw values of the key headers by slot (the first of each; the top Via line), noting bad header lines.
+    """The raw values of the key headers by slot (the first of each; the top Via line), checking every line.
 
-    Returns None when a line is folded (starts with white space): the caller unfolds and asks again, ``unfolded``;
-    a line that still starts with white space then had nothing to continue and is a bad line. Names starting with
-    white space are never cached, so a folded line always reaches that check.
+    Key headers are read here and checked by the caller; every other line's value is checked against its grammar
+    through the cache of ``validate.line_verdict``. Returns None when a line is folded (starts with white space):
+    the caller unfolds and asks again, ``unfolded``; a line that still starts with white space then had nothing
+    to continue and is a bad line. Names starting with white space are never cached, so a folded line always
+    reaches that check.
     """
     values = [None, None, None, None, None, None]
     cache = _NAME_CACHE
+    verdicts = _LINE_VERDICTS
+    singles = None
     for line in lines:
-        name, colon, value = line.partition(b":")
-        slot = cache.get(name)
-        if slot is None:
-            if line[:1] in (b" ", b"\t"):
-                if not unfolded:
-                    return None
-                if "sip.header.bad_name" not in defects:
-                    defects.append("sip.header.bad_name")
-                continue
-            if not colon:
-                if line and "sip.header.no_colon" not in defects:
-                    defects.append("sip.header.no_colon")
-                continue
-            slot = _classify_name(name) if name not in cache else None
+        verdict = verdicts.get(line)
+        if verdict is None:
+            name, colon, value = line.partition(b":")
+            slot = cache.get(name)
             if slot is None:
-                if "sip.header.bad_name" not in defects:
-                    defects.append("sip.header.bad_name")
+                if line[:1] in (b" ", b"\t"):
+                    if not unfolded:
+                        return None
+                    if "sip.header.bad_name" not in defects:
+                        defects.append("sip.header.bad_name")
+                    continue
+                if not colon:
+                    if line and "sip.header.no_colon" not in defects:
+                        defects.append("sip.header.no_colon")
+                    continue
+                slot = _classify_name(name) if name not in cache else None
+                if slot is None:
+                    if "sip.header.bad_name" not in defects:
+                        defects.append("sip.header.bad_name")
+                    continue
+            if slot >= 0:
+                if values[slot] is None:
+                    values[slot] = value
+                elif slot == VIA:
+                    _extend(defects, value_defects("via", value))
+                elif "sip.header.duplicate_single" not in defects:
+                    defects.append("sip.header.duplicate_single")
                 continue
-        if slot >= 0:
-            if values[slot] is None:
-                values[slot] = value
-            elif slot != VIA and "sip.header.duplicate_single" not in defects:
-                defects.append("sip.header.duplicate_single")
+            verdict = line_verdict(line, name, value)
+        if verdict[0]:
+            _extend(defects, verdict[0])
+        if verdict[1] is not None:
+            if singles is None:
+                singles = {verdict[1]}
+            elif verdict[1] in singles:
+                if "sip.header.duplicate_single" not in defects:
+                    defects.append("sip.header.duplicate_single")
+            else:
+                singles.add(verdict[1])
     return values
+
+
+def _extend(defects: list, found: tuple) -> None:
+    for defect in found:
+        if defect not in defects:
+            defects.append(defect)
 
 
 def _classify_name(name: bytes) -> int | None:
