@@ -18,9 +18,12 @@ DEFAULT_TS = 1_700_000_000 * 1_000_000_000
 
 def make_request(method: str = "INVITE", uri: str = "sip:bob@example.com", call_id: str = "call-1@example.com",
                  cseq: int = 1, branch: str = "z9hG4bK-1", body: bytes = b"", extra: str = "",
-                 content_length: int | None = None) -> bytes:
-    """A well-formed request with the mandatory headers of RFC 3261 section 8.1.1."""
+                 content_length: int | None = None, content_type: str = "text/plain") -> bytes:
+    """A well-formed request with the mandatory headers of RFC 3261 section 8.1.1 (and a Content-Type when there
+    is a body)."""
     length = len(body) if content_length is None else content_length
+    if body:
+        extra += f"Content-Type: {content_type}\r\n"
     return (
         f"{method} {uri} SIP/2.0\r\n"
         f"Via: SIP/2.0/UDP 192.0.2.1:5060;branch={branch}\r\n"
@@ -35,7 +38,10 @@ def make_request(method: str = "INVITE", uri: str = "sip:bob@example.com", call_
 
 
 def make_response(status: int = 200, reason: str = "OK", method: str = "INVITE", call_id: str = "call-1@example.com",
-                  cseq: int = 1, branch: str = "z9hG4bK-1", body: bytes = b"", extra: str = "") -> bytes:
+                  cseq: int = 1, branch: str = "z9hG4bK-1", body: bytes = b"", extra: str = "",
+                  content_type: str = "text/plain") -> bytes:
+    if body:
+        extra += f"Content-Type: {content_type}\r\n"
     return (
         f"SIP/2.0 {status} {reason}\r\n"
         f"Via: SIP/2.0/UDP 192.0.2.1:5060;branch={branch}\r\n"

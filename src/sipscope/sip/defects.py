@@ -72,6 +72,7 @@ DEFECTS: dict[str, tuple[str, str]] = {
     "sip.auth.invalid": (ERROR, "an authentication header is not a scheme with parameters"),
     "sip.date.invalid": (WARNING, "Date is not an RFC 1123 date in GMT"),
     "sip.request_uri.headers": (ERROR, "the Request-URI carries URI headers, which it may not"),
+    "sip.content_type.missing": (ERROR, "the message has a body but no Content-Type"),
     # Bodies: multipart, Content-Encoding, message/sipfrag (body.py, sipfrag.py)
     "sip.multipart.boundary_missing": (ERROR, "a multipart body has no boundary parameter: its parts cannot be found"),
     "sip.multipart.boundary_invalid": (WARNING, "the multipart boundary is too long or has characters RFC 2046 bars"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 # Slots of the key header values a message is made with (parse.py fills them in this order).
-CALL_ID, CSEQ, FROM, TO, VIA, CONTENT_LENGTH = range(6)
+CALL_ID, CSEQ, FROM, TO, VIA, CONTENT_LENGTH, CONTENT_TYPE, CONTENT_ENCODING = range(8)
 
 # Compact forms from the IANA SIP header registry (RFC 3261 section 7.3.3 and the RFCs that added the rest).
 COMPACT_FORMS = {
@@ -117,15 +117,32 @@ class SipMessage:
     def defects(self) -> list[str]:
         """Ids from ``sip.defects.DEFECTS``, in the order found, each once.
 
-        Reading them checks the whole message the first time (every structured header, the Request-URI, the
-        body); until then only what parsing the start line and the key headers found is known.
+        Parsing finds those of the start line and every header; the body's are added the first time the defects
+        are asked for, because reading a body (SDP, multipart) costs more than reading all the headers.
         """
         if not self._checked:
             self._checked = True
-            from .validate import check
-
-            check(self)
+            if self.body_end > self.body_start:
+                for defect in self.body_defects():
+                    self.add_defect(defect)
         return self._defects
+
+    def body_defects(self) -> tuple:
+        """What is wrong with the body (SDP, multipart, message/sipfrag, Content-Encoding), or with its absence of
+        a Content-Type (RFC 3261 section 7.4.1)."""
+        from .validate import body_defects
+
+        return body_defects(self._key_values[CONTENT_TYPE], self._key_values[CONTENT_ENCODING], self.body)
+
+    @property
+    def body_part(self):
+        """The body as a ``sip.body.Part``: decoded, split into parts, with SDP and sipfrag views; None if empty."""
+        if self.body_end <= self.body_start:
+            return None
+        from .body import parse_body
+
+        content_type, encoding = self._key_text(CONTENT_TYPE), self._key_text(CONTENT_ENCODING)
+        return parse_body(content_type, encoding, self.body)
 
     def add_defect(self, defect: str) -> None:
         """Note a defect found outside the parser (the capture cut the message, framing found a problem)."""

@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import re
 
-from .message import CALL_ID, CONTENT_LENGTH, CSEQ, FROM, TO, VIA, Header, SipMessage, canonical_name
+from .message import (
+    CALL_ID, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, CSEQ, FROM, TO, VIA, Header, SipMessage, canonical_name,
+)
 from .validate import LINE_VERDICTS as _LINE_VERDICTS
-from .validate import call_id_defects, line_verdict, value_defects
+from .validate import SLOT_VERDICTS as _SLOT_VERDICTS
+from .validate import call_id_defects, line_verdict, request_uri_defects, value_defects
 
 MAX_START_LINE = 16384
 
@@ -45,6 +48,7 @@ _MANDATORY = ("sip.call_id.missing", "sip.cseq.missing", "sip.from.missing", "si
 _KEY_NAMES = {
     b"call-id": CALL_ID, b"i": CALL_ID, b"cseq": CSEQ, b"from": FROM, b"f": FROM, b"to": TO, b"t": TO,
     b"via": VIA, b"v": VIA, b"content-length": CONTENT_LENGTH, b"l": CONTENT_LENGTH,
+    b"content-type": CONTENT_TYPE, b"c": CONTENT_TYPE, b"content-encoding": CONTENT_ENCODING, b"e": CONTENT_ENCODING,
 }
 _OTHER = -1  # a well-formed name that is not a key header
 # Header names as spelled on the wire -> slot, _OTHER, or None for a name that is not a token. Filled as spellings
@@ -136,7 +140,7 @@ def _read_start_line(data: bytes, start: int, eol: int, line: bytes):
         return (None, None, status, _text(line[12:]).strip(), "SIP/2.0"), defects
     parts = line.split(b" ")
     if len(parts) == 3 and parts[2] == b"SIP/2.0" and parts[1] and _TOKEN.fullmatch(parts[0]):
-        return (parts[0].decode("ascii"), _text(parts[1]), None, None, "SIP/2.0"), defects
+        return (parts[0].decode("ascii"), _text(parts[1]), None, None, "SIP/2.0"), list(request_uri_defects(parts[1]))
     if data[start : start + 4].upper() == b"SIP/":
         match = _STATUS_LINE.fullmatch(data, start, eol)
         if match is None:
@@ -155,6 +159,7 @@ def _read_start_line(data: bytes, start: int, eol: int, line: bytes):
             return _not_a_start_line(data, start, eol)
         method, uri, version = match.groups()
         parsed = (method.decode("ascii"), _text(uri), None, None, version.decode("ascii"))
+        defects.extend(request_uri_defects(uri))
         # RFC 3261 section 7.1: the three parts are separated by single SP characters.
         if match.end() - match.start() != len(method) + len(uri) + len(version) + 2:
             defects.append("sip.start_line.whitespace")
@@ -207,7 +212,7 @@ def parse_message(data: bytes, stream: bool = False):
         lines = [line.rstrip(b"\r") for line in _FOLD.sub(b" ", block).split(b"\n")]
         values = _key_headers(lines, defects, unfolded=True)
     message = SipMessage(data, start_line, values, body_start, len(data), defects)
-    call_id, cseq, from_, to, via, length = values
+    call_id, cseq, from_, to, via, length = values[:CONTENT_TYPE]
     if None in values[:CONTENT_LENGTH]:
         defects.extend(defect for defect, value in zip(_MANDATORY, values) if value is None)
     if call_id is not None:
@@ -279,7 +284,7 @@ def _key_headers(lines: list[bytes], defects: list, unfolded: bool = False) -> l
     to continue and is a bad line. Names starting with white space are never cached, so a folded line always
     reaches that check.
     """
-    values = [None, None, None, None, None, None]
+    values = [None, None, None, None, None, None, None, None]
     cache = _NAME_CACHE
     verdicts = _LINE_VERDICTS
     singles = None
@@ -307,12 +312,19 @@ def _key_headers(lines: list[bytes], defects: list, unfolded: bool = False) -> l
             if slot >= 0:
                 if values[slot] is None:
                     values[slot] = value
+                    if slot < CONTENT_TYPE:
+                        continue
                 elif slot == VIA:
                     _extend(defects, value_defects("via", value))
-                elif "sip.header.duplicate_single" not in defects:
-                    defects.append("sip.header.duplicate_single")
-                continue
-            verdict = line_verdict(line, name, value)
+                    continue
+                elif slot < CONTENT_TYPE:
+                    if "sip.header.duplicate_single" not in defects:
+                        defects.append("sip.header.duplicate_single")
+                    continue
+                # Content-Type and Content-Encoding are kept for reading the body, and checked like any header.
+                verdict = _SLOT_VERDICTS.get(line) or line_verdict(line, name, value, _SLOT_VERDICTS)
+            else:
+                verdict = line_verdict(line, name, value)
         if verdict[0]:
             _extend(defects, verdict[0])
         if verdict[1] is not None:
