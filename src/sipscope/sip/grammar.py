@@ -95,7 +95,9 @@ def parse_params(text: str, defects: list) -> Params:
     """Parameters from ``;a=1;b;c="x"`` (the text after the value they belong to, leading ``;`` included).
 
     Defects: ``sip.param.invalid`` for a name that is not a token or a value that is neither a token-like word
-    nor a quoted string, ``sip.param.duplicate`` for a name given twice (the first is kept).
+    nor a quoted string, ``sip.param.empty`` for a ``;`` with no parameter after it (``;;``, a trailing ``;``:
+    RFC 3261 section 25.1 has ``*( SEMI generic-param )`` and a generic-param is never empty; RFC 4475 section
+    3.1.2.1), ``sip.param.duplicate`` for a name given twice (the first is kept).
     """
     params = Params()
     text = text.strip()
@@ -109,7 +111,8 @@ def parse_params(text: str, defects: list) -> Params:
         name, equals, value = piece.partition("=")
         name = name.strip()
         if not name and not equals:
-            continue  # ";;" or a trailing ";"
+            add_defect(defects, "sip.param.empty")  # ";;" or a trailing ";"
+            continue
         if not TOKEN.fullmatch(name):
             add_defect(defects, "sip.param.invalid")
             continue

@@ -9,9 +9,10 @@ Values may be shared between messages (the message layer caches them by text), s
 
 from __future__ import annotations
 
+import datetime
 import re
 
-from .grammar import TOKEN, Params, add_defect, parse_int, parse_params, split_list, split_outside, unquote
+from .grammar import TOKEN, Params, add_defect, parse_int, parse_params, split_outside, unquote
 from .uri import check_host, is_ip_address, parse_uri
 
 
@@ -67,6 +68,17 @@ class NameAddr(Value):
     def tag(self) -> str | None:
         return self.params.get("tag")
 
+    @property
+    def expires(self) -> int | None:
+        """A Contact's ``expires`` parameter in seconds (None when absent or not a number below 2**32)."""
+        return _int_param(self.params, "expires", 2**32 - 1)
+
+    @property
+    def q(self) -> float | None:
+        """A Contact's ``q`` parameter (None when absent or not a qvalue)."""
+        value = self.params.get("q")
+        return float(value) if value is not None and _QVALUE.fullmatch(value) else None
+
     def as_dict(self) -> dict:
         if self.wildcard:
             return {"wildcard": True}
@@ -87,7 +99,12 @@ class Via(Value):
 
     @property
     def received(self) -> str | None:
-        return self.params.get("received")
+        """The address the server saw the request come from, without the brackets some servers put around an IPv6
+        address (RFC 5118 section 4.5); ``params["received"]`` keeps it as written."""
+        value = self.params.get("received")
+        if value and value[0] == "[" and value[-1] == "]":
+            return value[1:-1]
+        return value
 
     @property
     def rport(self) -> int | None:
@@ -101,8 +118,16 @@ class Via(Value):
 
     @property
     def ttl(self) -> int | None:
+        """RFC 3261 section 25.1: ``ttl = 1*3DIGIT ; 0 to 255``."""
         value = self.params.get("ttl")
-        return int(value) if value and value.isdigit() and len(value) <= 3 else None
+        return int(value) if value and value.isdigit() and len(value) <= 3 and int(value) <= 255 else None
+
+    @property
+    def host_address(self) -> str | None:
+        """The sent-by host without IPv6 brackets."""
+        if self.host and self.host[0] == "[":
+            return self.host[1:-1]
+        return self.host
 
     @property
     def sent_by(self) -> str:
@@ -263,7 +288,9 @@ class Replaces(Value):
 
 class Auth(Value):
     """A challenge (WWW-Authenticate, Proxy-Authenticate) or credentials (Authorization, Proxy-Authorization):
-    the scheme and its parameters, quoted values unquoted (RFC 3261 section 25.1, RFC 7616). Read, not checked."""
+    the scheme and its parameters, quoted values unquoted (RFC 3261 section 25.1, RFC 7616). Only the grammar is
+    checked (``name=token`` or ``name="quoted"``), not what the parameters mean; an unknown scheme is fine
+    (RFC 4475 section 3.3.7). Basic credentials are one ``token68`` parameter."""
 
     __slots__ = ("scheme", "params")
 
@@ -272,14 +299,21 @@ class Auth(Value):
 
 
 class Date(Value):
-    """Date (RFC 3261 section 20.17): an RFC 1123 date, always in GMT."""
+    """Date (RFC 3261 section 20.17): an RFC 1123 date, always in GMT. ``datetime`` is the moment (UTC), or None
+    when the value is not a date; a time zone other than GMT is a defect but still read (RFC 4475 section
+    3.1.2.12 lets receivers convert it)."""
 
-    __slots__ = ()
+    __slots__ = ("datetime",)
+
+    def as_dict(self) -> dict:
+        return {"datetime": self.datetime.isoformat() if self.datetime else None}
 
 
-def _int_param(params: Params, name: str) -> int | None:
+def _int_param(params: Params, name: str, limit: int = 9_999_999_999) -> int | None:
     value = params.get(name)
-    return int(value) if value and value.isdigit() and len(value) <= 10 else None
+    if value and value.isdigit() and value.isascii() and len(value) <= 10 and int(value) <= limit:
+        return int(value)
+    return None
 
 
 def _new(cls, raw: str):
@@ -386,13 +420,27 @@ def parse_name_addr(text: str) -> NameAddr:
     return value
 
 
+_QVALUE = re.compile(r"0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?")
+
+
 def parse_contact(text: str) -> NameAddr:
+    """A Contact value: a name-addr whose ``q`` and ``expires`` parameters have a grammar of their own (RFC 3261
+    section 25.1: ``qvalue`` from 0 to 1 with three decimals at most, ``expires`` delta-seconds; section 20.19 and
+    RFC 4475 section 3.1.2.4 keep the seconds below 2**32)."""
     value = parse_name_addr(text)
     if value.wildcard:
         value.params = Params()
+        return value
+    params = value.params
+    q = params.get("q", "0")
+    if q is None or not _QVALUE.fullmatch(q):
+        add_defect(value.defects, "sip.param.invalid")
+    if "expires" in params and value.expires is None:
+        add_defect(value.defects, "sip.expires.invalid")
     return value
 
 
+MAGIC_COOKIE = "z9hG4bK"
 _VIA_PROTOCOL = re.compile(r"\s*([^/\s]+)\s*/\s*([^/\s]+)\s*/\s*([^\s;:/]+)\s*")
 
 
@@ -416,7 +464,10 @@ def parse_via(text: str) -> Via:
     sent_by, semicolon, params = rest.partition(";")
     sent_by = sent_by.strip()
     host, port = _split_hostport(sent_by)
+    # sent-by = host [ COLON port ], and COLON = SWS ":" SWS: white space may stand around the colon.
+    host = host.strip()
     if port is not None:
+        port = port.strip()
         if port.isdigit() and port.isascii() and len(port) <= 5 and int(port) <= 65535:
             value.port = int(port)
         else:
@@ -432,12 +483,20 @@ def parse_via(text: str) -> Via:
             defects.append("sip.via.host_invalid")
     value.params = parse_params(semicolon + params, defects)
     received = value.params.get("received")
-    if received is not None and not is_ip_address(received):
-        # RFC 3261 section 20.42: received is an IPv4 or IPv6 address, without the brackets of a reference
-        # (RFC 5118 section 4.5).
+    # RFC 3261 section 20.42: received is an IPv4 or IPv6 address. RFC 3261's grammar writes the IPv6 address bare,
+    # but servers also send it as a bracketed reference, and RFC 5118 section 4.5 asks receivers to accept both.
+    if received is not None and not is_ip_address(received) and not (
+        received[:1] == "[" and received[-1:] == "]" and ":" in received and is_ip_address(received[1:-1])
+    ):
         defects.append("sip.via.received_invalid")
-    if "branch" in value.params and not value.params["branch"]:
-        add_defect(defects, "sip.via.invalid")  # via-branch = "branch" EQUAL token
+    if "branch" in value.params:
+        branch = value.params["branch"]
+        if not branch:
+            add_defect(defects, "sip.via.invalid")  # via-branch = "branch" EQUAL token: the value is not optional
+        elif branch == MAGIC_COOKIE:
+            # RFC 3261 section 8.1.1.7: the magic cookie starts the branch and a transaction id must follow it;
+            # RFC 4475 section 3.2.1 sends the cookie alone.
+            defects.append("sip.via.branch_empty")
     return value
 
 
@@ -455,7 +514,8 @@ def _split_hostport(text: str) -> tuple[str, str | None]:
 def parse_cseq(text: str) -> CSeq:
     """``number method``; RFC 3261 section 8.1.1.5 keeps the number below 2**31."""
     value = _new(CSeq, text)
-    number, _, method = text.strip().partition(" ")
+    # CSeq = "CSeq" HCOLON 1*DIGIT LWS Method: any run of spaces and tabs separates the two.
+    number, method = (text.split(None, 1) + ["", ""])[:2]
     method = method.strip()
     value.number = parse_int(number, value.defects, "sip.cseq.invalid", 2**31 - 1)
     value.method = method or None
@@ -554,10 +614,31 @@ def parse_warning(text: str) -> Warning:
     return value
 
 
-_RETRY_AFTER = re.compile(r"\s*([0-9]+)\s*(\((?:[^()\\]|\\.)*\))?\s*")
+_RETRY_AFTER = re.compile(r"\s*([0-9]+)\s*")
+
+
+def _comment_end(text: str, start: int) -> int:
+    """The position after the comment opening at ``text[start]`` (``(``), or -1 when it does not close. Comments
+    nest and hold quoted-pairs (RFC 3261 section 25.1: ``comment = LPAREN *(ctext / quoted-pair / comment)
+    RPAREN``)."""
+    depth, pos, end = 0, start, len(text)
+    while pos < end:
+        char = text[pos]
+        if char == "\\":
+            pos += 1
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth == 0:
+                return pos + 1
+        pos += 1
+    return -1
 
 
 def parse_retry_after(text: str) -> RetryAfter:
+    """``delta-seconds [ comment ] *( SEMI retry-param )`` (RFC 3261 section 20.33), the retry-param ``duration``
+    being delta-seconds too."""
     value = _new(RetryAfter, text)
     match = _RETRY_AFTER.match(text)
     value.seconds = value.comment = None
@@ -566,8 +647,17 @@ def parse_retry_after(text: str) -> RetryAfter:
         value.params = Params()
         return value
     value.seconds = parse_int(match.group(1), value.defects, "sip.retry_after.invalid")
-    value.comment = match.group(2)[1:-1].strip() if match.group(2) else None
-    value.params = parse_params(text[match.end() :], value.defects)
+    rest = text[match.end() :]
+    if rest[:1] == "(":
+        end = _comment_end(rest, 0)
+        if end < 0:
+            add_defect(value.defects, "sip.retry_after.invalid")
+            end = len(rest)
+        value.comment = rest[1 : end - 1 if rest[end - 1 : end] == ")" else end].strip()
+        rest = rest[end:]
+    value.params = parse_params(rest, value.defects)
+    if "duration" in value.params and value.duration is None:
+        add_defect(value.defects, "sip.retry_after.invalid")
     return value
 
 
@@ -607,6 +697,7 @@ def parse_replaces(text: str) -> Replaces:
     return value
 
 
+_TOKEN68 = re.compile(r"[A-Za-z0-9._~+/-]+=*")
 _AUTH_START = re.compile(r"\s*([A-Za-z0-9.!%*_+`'~-]+)(?:\s+|$)")
 _NEW_CHALLENGE = re.compile(r"\s*[A-Za-z0-9.!%*_+`'~-]+\s+[A-Za-z0-9.!%*_+`'~-]+\s*=")
 
@@ -638,16 +729,17 @@ def _parse_auth(text: str) -> Auth:
     value.scheme = match.group(1)
     rest = text[match.end() :]
     pieces = split_outside(rest, ",")[0] if rest.strip() else []
+    if len(pieces) == 1 and _TOKEN68.fullmatch(pieces[0].strip()):
+        # RFC 7235 section 2.1: instead of parameters, one token68 (Basic credentials, which may end with "=").
+        value.params["token68"] = pieces[0].strip()
+        return value
     for piece in pieces:
         name, equals, param = piece.partition("=")
         name = name.strip()
         if not piece.strip():
+            add_defect(value.defects, "sip.header.empty_item")
             continue
         if not equals or not TOKEN.fullmatch(name):
-            # RFC 7235 allows a bare token68 (Basic credentials) as the only parameter.
-            if len(pieces) == 1 and not equals:
-                value.params["token68"] = piece.strip()
-                continue
             add_defect(value.defects, "sip.auth.invalid")
             continue
         param = param.strip()
@@ -655,21 +747,46 @@ def _parse_auth(text: str) -> Auth:
             param, ok = unquote(param)
             if not ok:
                 add_defect(value.defects, "sip.quoted_string.unterminated")
+        elif not TOKEN.fullmatch(param):
+            add_defect(value.defects, "sip.auth.invalid")  # auth-param = name EQUAL ( token / quoted-string )
         value.params[name.lower()] = param
         value.params.names.append(name)
     return value
 
 
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+# rfc1123-date = wkday "," SP date1 SP time SP "GMT", date1 = 2DIGIT SP month SP 4DIGIT, time = 2DIGIT ":" 2DIGIT
+# ":" 2DIGIT. The zone is read more widely, to keep the moment of a date that breaks the rule only there.
 _RFC1123_DATE = re.compile(
-    r"\s*(Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-9]{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [0-9]{4} "
-    r"[0-9]{2}:[0-9]{2}:[0-9]{2} GMT\s*"
+    r"\s*(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), ([0-9]{2}) (" + "|".join(_MONTHS) + r") ([0-9]{4}) "
+    r"([0-9]{2}):([0-9]{2}):([0-9]{2}) (GMT|UTC?|[ECMP][SD]T|Z|[+-][0-9]{4})\s*"
 )
+_ZONES = {"GMT": 0, "UT": 0, "UTC": 0, "Z": 0, "EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "MST": -7, "MDT": -6,
+          "PST": -8, "PDT": -7}
 
 
 def parse_date(text: str) -> Date:
-    """RFC 3261 section 20.17: only GMT is allowed (RFC 4475 section 3.1.2.12 sends EST)."""
+    """RFC 3261 section 20.17: an RFC 1123 date in GMT only (RFC 4475 section 3.1.2.12 sends EST, a defect, but
+    the moment is still read: the RFC 822 zones and numeric offsets are understood)."""
     value = _new(Date, text)
-    if not _RFC1123_DATE.fullmatch(text):
+    value.datetime = None
+    match = _RFC1123_DATE.fullmatch(text)
+    if match is not None:
+        day, month, year, hour, minute, second, zone = match.groups()
+        if zone in _ZONES:
+            offset = datetime.timedelta(hours=_ZONES[zone])
+        else:
+            offset = datetime.timedelta(hours=int(zone[1:3]), minutes=int(zone[3:])) * (1 if zone[0] == "+" else -1)
+        try:
+            moment = datetime.datetime(int(year), _MONTHS.index(month) + 1, int(day), int(hour), int(minute),
+                                       int(second), tzinfo=datetime.timezone(offset))
+        except ValueError:  # 31 Feb, 25:00:00
+            match = None
+        else:
+            value.datetime = moment.astimezone(datetime.timezone.utc)
+            if zone != "GMT":
+                match = None
+    if match is None:
         value.defects.append("sip.date.invalid")
     return value
 
@@ -738,15 +855,31 @@ AUTH_HEADERS = frozenset({"www-authenticate", "proxy-authenticate", "authorizati
 SINGLE = frozenset(name for name, (_, is_list) in PARSERS.items() if not is_list)
 
 
+# List headers whose value may be empty: RFC 3261 section 25.1 writes them ``HCOLON [ x *(COMMA x) ]``. Every other
+# list needs one element at least (``Via: `` is not a Via).
+MAY_BE_EMPTY = frozenset({"accept", "allow", "supported"})
+
+
 def parse_values(name: str, text: str) -> list[Value]:
-    """The values of one header line called ``name`` (lower-case canonical name): one, or one per list element."""
+    """The values of one header line called ``name`` (lower-case canonical name): one, or one per list element.
+
+    An empty element (``a,,b``, a leading or trailing comma) is dropped with ``sip.header.empty_item``: the list
+    grammar of RFC 3261 section 7.3.1 has none (RFC 4475 section 3.1.2.1). A list with no element at all, where
+    the header needs one, is read as one empty element, so that its parser says what is missing.
+    """
     if name in AUTH_HEADERS:
         return parse_auth_list(text)
     parser, is_list = PARSERS.get(name, (parse_text, False))
     if not is_list:
         return [parser(text)]
-    elements, balanced = split_list(text)
-    values = [parser(element) for element in elements]
+    pieces, balanced = split_outside(text, ",")
+    elements = [piece.strip() for piece in pieces]
+    values = [parser(element) for element in elements if element]
+    if len(values) < len(elements):
+        if not values and (text.strip() or name not in MAY_BE_EMPTY):
+            values = [parser("")]
+        if text.strip():
+            add_defect(values[0].defects if values else [], "sip.header.empty_item")
     if not balanced and values:
         add_defect(values[-1].defects, "sip.quoted_string.unterminated")
     return values

@@ -29,6 +29,7 @@ _HEADER_CHARS = re.compile(r"(?:[A-Za-z0-9\-_.!~*'()\[\]/?:+$]|" + _ESCAPED + r"
 # RFC 3966 section 3: a global number starts with "+"; digits and visual separators; a local one may add * # A-F.
 _TEL_NUMBER = re.compile(r"\+[0-9\-.()]*[0-9][0-9\-.()]*|[0-9A-Fa-f*#\-.()]*[0-9A-Fa-f*#][0-9A-Fa-f*#\-.()]*")
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
+_URIC = re.compile(r"(?:[A-Za-z0-9;/?:@&=+$,\-_.!~*'()]|" + _ESCAPED + r")+")
 
 
 def unescape(text: str) -> str:
@@ -92,26 +93,47 @@ class Uri:
         return f"Uri({self.raw!r})"
 
 
+_WHITESPACE = re.compile(r"[ \t\r\n]+")
+
+
 def parse_uri(text: str) -> Uri:
-    """The URI ``text`` (without angle brackets); defects ``sip.uri.*`` name what breaks the grammar."""
+    """The URI ``text`` (without angle brackets); defects ``sip.uri.*`` name what breaks the grammar.
+
+    Two mistakes are read liberally, as RFC 4475 lets a receiver do where the meaning is plain: white space inside
+    the URI is left out (section 3.1.2.8, ``sip:user@example.com; lr``), and angle brackets around a URI that
+    should stand bare are taken off (section 3.1.2.7, a Request-URI ``<sip:user@example.com>``). Each still
+    leaves its defect. ``raw`` keeps the text as given.
+    """
+    raw = text
+    defects = []
+    if _WHITESPACE.search(text):
+        # RFC 3261 section 19.1.1: no white space inside a URI (RFC 4475 sections 3.1.2.8 and 3.1.2.14).
+        defects.append("sip.uri.whitespace")
+        text = _WHITESPACE.sub("", text)
+    if text[:1] == "<" and text[-1:] == ">":
+        defects.append("sip.uri.bracketed")
+        text = text[1:-1]
     colon = text.find(":")
     scheme = text[:colon]
     if colon <= 0 or not _SCHEME.fullmatch(scheme):
-        uri = Uri(text, "")
+        uri = Uri(raw, "")
         uri.opaque = text
         uri.defects.append("sip.uri.invalid")
-        return uri
-    uri = Uri(text, scheme.lower())
-    rest = text[colon + 1 :]
-    if uri.scheme in ("sip", "sips"):
-        _parse_sip(uri, rest)
-    elif uri.scheme == "tel":
-        _parse_tel(uri, rest)
     else:
-        uri.opaque = rest
-    if any(char in text for char in " \t\r\n"):
-        # RFC 3261 section 19.1.1: no white space inside a URI (RFC 4475 section 3.1.2.8 and 3.1.2.14).
-        add_defect(uri.defects, "sip.uri.whitespace")
+        uri = Uri(raw, scheme.lower())
+        rest = text[colon + 1 :]
+        if uri.scheme in ("sip", "sips"):
+            _parse_sip(uri, rest)
+        elif uri.scheme == "tel":
+            _parse_tel(uri, rest)
+        else:
+            # absoluteURI = scheme ":" ( hier-part / opaque-part ), all of it uric characters (RFC 3261 section
+            # 25.1); the scheme is not understood, so the rest is kept whole (RFC 4475 sections 3.3.2 to 3.3.4).
+            uri.opaque = rest
+            if not _URIC.fullmatch(rest):
+                uri.defects.append("sip.uri.invalid")
+    for defect in defects:
+        add_defect(uri.defects, defect)
     return uri
 
 
