@@ -408,15 +408,14 @@ def parse_name_addr(text: str) -> NameAddr:
         # cannot hold ",", "?" or ";" (RFC 3261 section 20.10).
         uri_text, semicolon, params = rest.partition(";")
         params = semicolon + params
-        if rest == "*":
-            value.wildcard = True
-            return value
         if "?" in uri_text or "," in uri_text:
             defects.append("sip.name_addr.unbracketed_uri")
         value.uri = parse_uri(uri_text.strip())
     for defect in value.uri.defects:
         add_defect(defects, defect)
     value.params = parse_params(params, defects)
+    if "tag" in value.params and not value.params["tag"]:
+        add_defect(defects, "sip.param.invalid")  # tag-param = "tag" EQUAL token: the value is not optional
     return value
 
 
@@ -427,10 +426,18 @@ def parse_contact(text: str) -> NameAddr:
     """A Contact value: a name-addr whose ``q`` and ``expires`` parameters have a grammar of their own (RFC 3261
     section 25.1: ``qvalue`` from 0 to 1 with three decimals at most, ``expires`` delta-seconds; section 20.19 and
     RFC 4475 section 3.1.2.4 keep the seconds below 2**32)."""
-    value = parse_name_addr(text)
-    if value.wildcard:
-        value.params = Params()
+    star, semicolon, params = text.strip().partition(";")
+    if star.strip() == "*":
+        # Contact: * (RFC 3261 section 10.2.2, REGISTER with Expires: 0 removes every binding). The grammar gives
+        # STAR no parameters; any are read, with a defect.
+        value = _new(NameAddr, text)
+        value.display_name = value.uri = None
+        value.wildcard = True
+        value.params = parse_params(semicolon + params, value.defects)
+        if semicolon:
+            add_defect(value.defects, "sip.name_addr.invalid")
         return value
+    value = parse_name_addr(text)
     params = value.params
     q = params.get("q", "0")
     if q is None or not _QVALUE.fullmatch(q):
@@ -860,6 +867,16 @@ SINGLE = frozenset(name for name, (_, is_list) in PARSERS.items() if not is_list
 MAY_BE_EMPTY = frozenset({"accept", "allow", "supported"})
 
 
+def _parse_contact_list(text: str) -> list[Value]:
+    values = _parse_list(parse_contact, "contact", text)
+    if len(values) > 1:
+        for value in values:
+            if value.wildcard:
+                # RFC 3261 section 20.10: "*" stands alone, never in a list of addresses.
+                add_defect(value.defects, "sip.name_addr.invalid")
+    return values
+
+
 def parse_values(name: str, text: str) -> list[Value]:
     """The values of one header line called ``name`` (lower-case canonical name): one, or one per list element.
 
@@ -869,9 +886,15 @@ def parse_values(name: str, text: str) -> list[Value]:
     """
     if name in AUTH_HEADERS:
         return parse_auth_list(text)
+    if name == "contact":
+        return _parse_contact_list(text)
     parser, is_list = PARSERS.get(name, (parse_text, False))
     if not is_list:
         return [parser(text)]
+    return _parse_list(parser, name, text)
+
+
+def _parse_list(parser, name: str, text: str) -> list[Value]:
     pieces, balanced = split_outside(text, ",")
     elements = [piece.strip() for piece in pieces]
     values = [parser(element) for element in elements if element]
@@ -879,7 +902,7 @@ def parse_values(name: str, text: str) -> list[Value]:
         if not values and (text.strip() or name not in MAY_BE_EMPTY):
             values = [parser("")]
         if text.strip():
-            add_defect(values[0].defects if values else [], "sip.header.empty_item")
+            add_defect(values[0].defects, "sip.header.empty_item")
     if not balanced and values:
         add_defect(values[-1].defects, "sip.quoted_string.unterminated")
     return values

@@ -94,22 +94,24 @@ class Uri:
 
 
 _WHITESPACE = re.compile(r"[ \t\r\n]+")
+_SPACED_DELIMITER = re.compile(r"[ \t\r\n]*([;?&=@:<>])[ \t\r\n]*")
 
 
 def parse_uri(text: str) -> Uri:
     """The URI ``text`` (without angle brackets); defects ``sip.uri.*`` name what breaks the grammar.
 
-    Two mistakes are read liberally, as RFC 4475 lets a receiver do where the meaning is plain: white space inside
-    the URI is left out (section 3.1.2.8, ``sip:user@example.com; lr``), and angle brackets around a URI that
+    Two mistakes are read liberally, as RFC 4475 lets a receiver do where the meaning is plain: white space next to
+    a delimiter is left out (section 3.1.2.8, ``sip:user@example.com; lr``), and angle brackets around a URI that
     should stand bare are taken off (section 3.1.2.7, a Request-URI ``<sip:user@example.com>``). Each still
-    leaves its defect. ``raw`` keeps the text as given.
+    leaves its defect. White space elsewhere (inside a user name or a host) is kept, and breaks the grammar there.
+    ``raw`` keeps the text as given.
     """
     raw = text
     defects = []
     if _WHITESPACE.search(text):
         # RFC 3261 section 19.1.1: no white space inside a URI (RFC 4475 sections 3.1.2.8 and 3.1.2.14).
         defects.append("sip.uri.whitespace")
-        text = _WHITESPACE.sub("", text)
+        text = _SPACED_DELIMITER.sub(r"\1", text.strip())
     if text[:1] == "<" and text[-1:] == ">":
         defects.append("sip.uri.bracketed")
         text = text[1:-1]
@@ -153,8 +155,8 @@ def _parse_sip(uri: Uri, rest: str) -> None:
             password = match.group("password")
             uri.password = None if password is None else unescape(password)
         rest = rest[at + 1 :]
-    rest, _, headers = rest.partition("?")
-    hostport, _, params = rest.partition(";")
+    rest, question, headers = rest.partition("?")
+    hostport, semicolon, params = rest.partition(";")
     match = _HOSTPORT.fullmatch(hostport)
     if match is None:
         host, port = hostport, None
@@ -167,14 +169,16 @@ def _parse_sip(uri: Uri, rest: str) -> None:
             uri.port = int(port)
         else:
             add_defect(defects, "sip.uri.port_invalid")
-    if params:
+    if semicolon:
         _uri_params(uri.params, params, defects)
-    if headers:
+    if question:
+        # headers = "?" header *( "&" header ), header = hname "=" hvalue, hname = 1*hnv-char
         for header in headers.split("&"):
-            name, _, value = header.partition("=")
-            if not name or not _HEADER_CHARS.fullmatch(name) or not _HEADER_CHARS.fullmatch(value):
+            name, equals, value = header.partition("=")
+            if not equals or not name or not _HEADER_CHARS.fullmatch(name) or not _HEADER_CHARS.fullmatch(value):
                 add_defect(defects, "sip.uri.invalid")
-            uri.headers[unescape(name)] = unescape(value)
+            if name:
+                uri.headers[unescape(name)] = unescape(value)
 
 
 def check_host(host: str, defects: list) -> str:
@@ -235,11 +239,11 @@ def _uri_params(params: Params, text: str, defects: list) -> None:
 
 
 def _parse_tel(uri: Uri, rest: str) -> None:
-    number, _, params = rest.partition(";")
+    number, semicolon, params = rest.partition(";")
     uri.number = number
     if not _TEL_NUMBER.fullmatch(number):
         add_defect(uri.defects, "sip.uri.invalid")
-    if params:
+    if semicolon:
         _uri_params(uri.params, params, uri.defects)
     # RFC 3966 section 5.1.5: a local number needs a phone-context parameter.
     if number[:1] != "+" and "phone-context" not in uri.params:
