@@ -482,12 +482,16 @@ KEY_HEADER_CASES = [
     ("To", "Bell, Alexander <sip:a@b>", ["sip.name_addr.display_name_invalid"]),
     ("To", "<sip:a@b;lr;lr>", ["sip.uri.param_duplicate"]),
     ("To", "<sip:a@b?X>", ["sip.uri.invalid"]),
+    ("CSeq", "1\tINVITE", []),
 ]
 _RECOGNIZER_GAPS = {
     ("Via", "SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK;rport"):
         "validate.py _VIA accepts branch=z9hG4bK (sip.via.branch_empty, RFC 4475 3.2.1); _VOLATILE also blanks it",
     ("From", "<sip:a@b>;tag"):
         "validate.py _PARAMS (in _NAME_ADDR) accepts a tag parameter without a value (tag-param = tag EQUAL token)",
+    ("CSeq", "1\tINVITE"):
+        "parse.py _read_cseq splits the CSeq on one space (partition(b' ')); LWS may be any run of spaces and tabs "
+        "(RFC 3261 section 25.1: CSeq = 1*DIGIT LWS Method): use value.split(None, 1)",
 }
 
 
