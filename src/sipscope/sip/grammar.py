@@ -71,12 +71,6 @@ def split_outside(text: str, separator: str) -> tuple[list[str], bool]:
     return pieces, not (in_quote or in_angle)
 
 
-def split_list(text: str) -> tuple[list[str], bool]:
-    """The elements of a comma-separated header value (RFC 3261 section 7.3.1), empty elements dropped."""
-    pieces, balanced = split_outside(text, ",")
-    return [piece.strip() for piece in pieces if piece.strip()], balanced
-
-
 class Params(dict):
     """Parameters by lower-case name (RFC 3261 section 7.3.1: names are case-insensitive), values as written.
 
