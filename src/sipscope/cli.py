@@ -34,6 +34,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     messages.add_argument("captures", nargs="+", metavar="CAPTURE", help="pcap or pcapng file, gzip or not; - for stdin")
     messages.add_argument("--json", action="store_true", help="JSON lines: one per message, then a summary line")
+    messages.add_argument(
+        "--check", action="store_true",
+        help="check every header value and the body too, not only what parsing finds (slower)",
+    )
+    messages.add_argument(
+        "--headers", action="store_true", help="show each message's headers and what they were read as (implies --check)",
+    )
     messages.add_argument("--strict", action="store_true", help="stop at the first internal error (for debugging)")
     messages.add_argument(
         "--jobs", type=int, default=0, metavar="N",
@@ -74,7 +81,12 @@ def run_messages(args) -> int:
         return EXIT_INPUT
 
     def make_formatter(start_ts):
-        return listing.json_line if args.json else functools.partial(listing.text_line, t0=start_ts)
+        if args.json:
+            return listing.json_line_with_headers if args.headers else _checked(listing.json_line, args.check)
+        text_line = functools.partial(listing.text_line, t0=start_ts)
+        if args.headers:
+            return _checked(lambda message: text_line(message) + listing.headers_text(message), True)
+        return _checked(text_line, args.check)
 
     jobs = _jobs(args)
     if jobs > 1:
@@ -97,6 +109,18 @@ def run_messages(args) -> int:
             yield format_line(message)
 
     return _write(lines(), ingestion.summary, args.json)
+
+
+def _checked(format_line, check: bool):
+    """``format_line``, checking each message fully first when ``check`` is set."""
+    if not check:
+        return format_line
+
+    def checked(message):
+        message.check()
+        return format_line(message)
+
+    return checked
 
 
 def _write(lines, summary, as_json: bool) -> int:

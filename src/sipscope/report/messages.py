@@ -14,6 +14,32 @@ from ..sip.message import SipMessage
 from ..text import printable
 
 
+def header_fields(message: SipMessage) -> list[dict]:
+    """Each header line with its parsed values, for ``--headers``: name as written, canonical name, raw value, and
+    per value its fields and defects."""
+    from ..sip.headers import parse_values
+
+    fields = []
+    for header in message.headers:
+        values = parse_values(header.key, header.value)
+        fields.append({
+            "name": header.name, "raw_name": header.raw_name, "value": header.value,
+            "parsed": [{**value.as_dict(), "defects": value.defects} for value in values],
+        })
+    return fields
+
+
+def json_line_with_headers(message: SipMessage) -> str:
+    """A JSON line with the message's headers and their parsed values (``--headers``), after the full check."""
+    message.check()
+    line = json_line(message)
+    uri = message.request_uri
+    extra = {"headers": header_fields(message)}
+    if uri is not None:
+        extra["request_uri"] = {**uri.as_dict(), "defects": uri.defects}
+    return line[:-2] + "," + json.dumps(extra, ensure_ascii=True)[1:] + "\n"
+
+
 def json_line(message: SipMessage) -> str:
     frames = message.frames
     frame_list = f"[{frames[0]}]" if len(frames) == 1 else "[" + ",".join(map(str, frames)) + "]"
@@ -48,6 +74,25 @@ def text_line(message: SipMessage, t0: int) -> str:
     if message.defects:
         line += "  defects=" + ",".join(message.defects)
     return line + "\n"
+
+
+def headers_text(message: SipMessage) -> str:
+    """The headers under a message's line (``--headers``): each as written, then what it was read as."""
+    lines = []
+    for header in header_fields(message):
+        lines.append(f"      {printable(header['raw_name'])}: {printable(header['value'])}")
+        for parsed in header["parsed"]:
+            shown = " ".join(f"{key}={printable(_compact(value))}" for key, value in parsed.items()
+                             if value not in (None, [], {}) and key != "defects")
+            defects = "  defects=" + ",".join(parsed["defects"]) if parsed["defects"] else ""
+            if shown or defects:
+                lines.append(f"          {shown}{defects}")
+    return "\n".join(lines) + "\n"
+
+
+def _compact(value) -> str:
+    """A parsed field as short text: nested fields as JSON."""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
 def summary_text(summary: dict) -> str:

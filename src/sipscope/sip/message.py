@@ -86,7 +86,7 @@ class SipMessage:
         "raw", "frames", "time", "src", "dst", "transport",
         "method", "uri", "status", "reason", "version",
         "call_id", "cseq_number", "cseq_method", "content_length",
-        "body_start", "body_end", "_defects", "_checked", "_key_values", "_headers", "_values", "_request_uri",
+        "body_start", "body_end", "defects", "_checked", "_key_values", "_headers", "_values", "_request_uri",
     )
 
     def __init__(self, raw: bytes, start_line: tuple, key_values: list, body_start: int, body_end: int,
@@ -104,28 +104,28 @@ class SipMessage:
         self.cseq_number: int | None = None
         self.cseq_method: str | None = None
         self.content_length: int | None = None
-        self._defects: list[str] = defects
+        self.defects: list[str] = defects
+        """Ids from ``sip.defects.DEFECTS``, in the order found, each once; complete after ``check()``."""
         self._checked = False
         self.body_start = body_start
         self.body_end = body_end
         self._key_values = key_values  # raw bytes of the key headers by slot (see parse), decoded when asked for
         self._headers: list[Header] | None = None
-        self._values: dict[str, list] = {}
+        self._values: dict[str, list] | None = None
         self._request_uri = None
 
-    @property
-    def defects(self) -> list[str]:
-        """Ids from ``sip.defects.DEFECTS``, in the order found, each once.
+    def check(self) -> list[str]:
+        """Check every header value against its grammar, and the body; return ``defects``, now complete.
 
-        Parsing finds those of the start line and every header; the body's are added the first time the defects
-        are asked for, because reading a body (SDP, multipart) costs more than reading all the headers.
+        Parsing finds the problems of the start line (Request-URI included), of the header block's shape and of
+        the key headers; the rest costs more than parsing the whole message does, so it waits for this call.
         """
         if not self._checked:
             self._checked = True
-            if self.body_end > self.body_start:
-                for defect in self.body_defects():
-                    self.add_defect(defect)
-        return self._defects
+            from .validate import check
+
+            check(self)
+        return self.defects
 
     def body_defects(self) -> tuple:
         """What is wrong with the body (SDP, multipart, message/sipfrag, Content-Encoding), or with its absence of
@@ -146,8 +146,8 @@ class SipMessage:
 
     def add_defect(self, defect: str) -> None:
         """Note a defect found outside the parser (the capture cut the message, framing found a problem)."""
-        if defect not in self._defects:
-            self._defects.append(defect)
+        if defect not in self.defects:
+            self.defects.append(defect)
 
     @property
     def is_request(self) -> bool:
@@ -188,6 +188,8 @@ class SipMessage:
     def values(self, name: str) -> list:
         """The structured values (``sip.headers.Value``) of header ``name``: every line, every list element."""
         wanted = canonical_name(name).lower()
+        if self._values is None:
+            self._values = {}
         found = self._values.get(wanted)
         if found is None:
             from .headers import parse_values

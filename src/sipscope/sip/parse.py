@@ -16,9 +16,7 @@ import re
 from .message import (
     CALL_ID, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, CSEQ, FROM, TO, VIA, Header, SipMessage, canonical_name,
 )
-from .validate import LINE_VERDICTS as _LINE_VERDICTS
-from .validate import SLOT_VERDICTS as _SLOT_VERDICTS
-from .validate import call_id_defects, line_verdict, request_uri_defects, value_defects
+from .validate import call_id_defects, request_uri_defects
 
 MAX_START_LINE = 16384
 
@@ -212,18 +210,12 @@ def parse_message(data: bytes, stream: bool = False):
         lines = [line.rstrip(b"\r") for line in _FOLD.sub(b" ", block).split(b"\n")]
         values = _key_headers(lines, defects, unfolded=True)
     message = SipMessage(data, start_line, values, body_start, len(data), defects)
-    call_id, cseq, from_, to, via, length = values[:CONTENT_TYPE]
+    call_id, cseq, _from, _to, _via, length = values[:CONTENT_TYPE]
     if None in values[:CONTENT_LENGTH]:
         defects.extend(defect for defect, value in zip(_MANDATORY, values) if value is None)
     if call_id is not None:
         message.call_id = call_id.strip().decode("utf-8", "backslashreplace")
         _extend(defects, call_id_defects(call_id))
-    if from_ is not None:
-        _extend(defects, value_defects("from", from_))
-    if to is not None:
-        _extend(defects, value_defects("to", to))
-    if via is not None:
-        _extend(defects, value_defects("via", via))
     if cseq is not None:
         parsed = _CSEQ_CACHE.get(cseq) or _read_cseq(cseq)
         if parsed[0] is None:
@@ -276,65 +268,38 @@ def _read_length(value: bytes) -> int:
 
 
 def _key_headers(lines: list[bytes], defects: list, unfolded: bool = False) -> list | None:
-    """The raw values of the key headers by slot (the first of each; the top Via line), checking every line.
+    """The raw values of the key headers by slot (the first of each; the top Via line), noting bad header lines.
 
-    Key headers are read here and checked by the caller; every other line's value is checked against its grammar
-    through the cache of ``validate.line_verdict``. Returns None when a line is folded (starts with white space):
-    the caller unfolds and asks again, ``unfolded``; a line that still starts with white space then had nothing
-    to continue and is a bad line. Names starting with white space are never cached, so a folded line always
-    reaches that check.
+    Returns None when a line is folded (starts with white space): the caller unfolds and asks again, ``unfolded``;
+    a line that still starts with white space then had nothing to continue and is a bad line. Names starting with
+    white space are never cached, so a folded line always reaches that check.
     """
     values = [None, None, None, None, None, None, None, None]
     cache = _NAME_CACHE
-    verdicts = _LINE_VERDICTS
-    singles = None
     for line in lines:
-        verdict = verdicts.get(line)
-        if verdict is None:
-            name, colon, value = line.partition(b":")
-            slot = cache.get(name)
+        name, colon, value = line.partition(b":")
+        slot = cache.get(name)
+        if slot is None:
+            if line[:1] in (b" ", b"\t"):
+                if not unfolded:
+                    return None
+                if "sip.header.bad_name" not in defects:
+                    defects.append("sip.header.bad_name")
+                continue
+            if not colon:
+                if line and "sip.header.no_colon" not in defects:
+                    defects.append("sip.header.no_colon")
+                continue
+            slot = _classify_name(name) if name not in cache else None
             if slot is None:
-                if line[:1] in (b" ", b"\t"):
-                    if not unfolded:
-                        return None
-                    if "sip.header.bad_name" not in defects:
-                        defects.append("sip.header.bad_name")
-                    continue
-                if not colon:
-                    if line and "sip.header.no_colon" not in defects:
-                        defects.append("sip.header.no_colon")
-                    continue
-                slot = _classify_name(name) if name not in cache else None
-                if slot is None:
-                    if "sip.header.bad_name" not in defects:
-                        defects.append("sip.header.bad_name")
-                    continue
-            if slot >= 0:
-                if values[slot] is None:
-                    values[slot] = value
-                    if slot < CONTENT_TYPE:
-                        continue
-                elif slot == VIA:
-                    _extend(defects, value_defects("via", value))
-                    continue
-                elif slot < CONTENT_TYPE:
-                    if "sip.header.duplicate_single" not in defects:
-                        defects.append("sip.header.duplicate_single")
-                    continue
-                # Content-Type and Content-Encoding are kept for reading the body, and checked like any header.
-                verdict = _SLOT_VERDICTS.get(line) or line_verdict(line, name, value, _SLOT_VERDICTS)
-            else:
-                verdict = line_verdict(line, name, value)
-        if verdict[0]:
-            _extend(defects, verdict[0])
-        if verdict[1] is not None:
-            if singles is None:
-                singles = {verdict[1]}
-            elif verdict[1] in singles:
-                if "sip.header.duplicate_single" not in defects:
-                    defects.append("sip.header.duplicate_single")
-            else:
-                singles.add(verdict[1])
+                if "sip.header.bad_name" not in defects:
+                    defects.append("sip.header.bad_name")
+                continue
+        if slot >= 0:
+            if values[slot] is None:
+                values[slot] = value
+            elif slot != VIA and slot != CONTENT_ENCODING and "sip.header.duplicate_single" not in defects:
+                defects.append("sip.header.duplicate_single")
     return values
 
 

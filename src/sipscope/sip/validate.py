@@ -18,15 +18,17 @@ from .headers import AUTH_HEADERS, CALL_ID_PATTERN, PARSERS, SINGLE, parse_value
 from .message import canonical_name
 from .uri import parse_uri
 
-_CACHE_MAX = 8192
+_CACHE_MAX = 16384
 LINE_VERDICTS: dict[bytes, tuple] = {}
 _VALUES: dict[tuple, tuple] = {}
-SLOT_VERDICTS: dict[bytes, tuple] = {}
 _KEYS: dict[bytes, str] = {}
+_SEEN: dict[str, dict[bytes, tuple]] = {"from": {}, "to": {}, "via": {}, "call-id": {}}
 _BODIES: dict[tuple, tuple] = {}
 # A tag or branch whose value is a plain token (made only of characters that are valid both in a token and in a
 # URI parameter): the value is replaced by one letter before the cache lookup.
-_VOLATILE = re.compile(rb"(;[ \t]*(?:tag|branch)[ \t]*=[ \t]*)[A-Za-z0-9.!*_+~'-]+(?=[;, \t>]|$)", re.I)
+_VOLATILE = re.compile(
+    rb"(;[ \t]*(?:tag|branch)[ \t]*=[ \t]*)(?!z9hG4bK(?=[;, \t>]|$))[A-Za-z0-9.!*_+~'-]+(?=[;, \t>]|$)", re.I
+)
 _CALL_ID = re.compile(CALL_ID_PATTERN.encode())
 
 # Recognizers: regular expressions for the usual shapes of the values that change from message to message (From,
@@ -34,36 +36,46 @@ _CALL_ID = re.compile(CALL_ID_PATTERN.encode())
 # (tests/sip/test_validate.py holds them to that), so a match settles the check at C speed; anything they do not
 # accept, valid or not, goes to the full parser. IPv6 references, escapes in hosts and user parts with ";" or "?"
 # are left to the parser.
-_TOKEN = rb"[A-Za-z0-9.!%*_+`'~-]+"
-_QUOTED = rb'"(?:[^"\\\r\n]|\\[^\r\n])*"'
+# Possessive quantifiers (Python 3.11) keep them linear: nothing is given back once matched.
+_TOKEN = rb"[A-Za-z0-9.!%*_+`'~-]++"
+_QUOTED = rb'"(?:[^"\\\r\n]++|\\[^\r\n])*+"'
 _ESCAPE = rb"%[0-9A-Fa-f]{2}"
-_HOST = (
-    rb"(?:(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)*[A-Za-z](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.?"
-    rb"|(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9]))"
-    rb"(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4}))?"
-)
-_USER = rb"(?:(?:[A-Za-z0-9\-_.!~*'()&=+$/]|" + _ESCAPE + rb")+(?::(?:[A-Za-z0-9\-_.!~*'()&=+$]|" + _ESCAPE + rb")*)?@)?"
-_PCHARS = rb"(?:[A-Za-z0-9\-_.!~*'()\[\]/:&+$]|" + _ESCAPE + rb")+"
-_HCHARS = rb"(?:[A-Za-z0-9\-_.!~*'()\[\]/?:+$]|" + _ESCAPE + rb")"
+_OCTET = rb"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IPV4 = _OCTET + rb"(?:\." + _OCTET + rb"){3}"
+# A host name's labels are runs of letters and digits joined by hyphens; the last one starts with a letter.
+_LABEL = rb"[A-Za-z0-9]++(?:-++[A-Za-z0-9]++)*+"
+_HOSTNAME = rb"(?:" + _LABEL + rb"\.)*+[A-Za-z][A-Za-z0-9]*+(?:-++[A-Za-z0-9]++)*+"
+_PORT = rb"(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4})(?![0-9]))?"
+_HOST = rb"(?>" + _IPV4 + rb"(?![0-9A-Za-z.-])|" + _HOSTNAME + rb")" + _PORT
+_USER = (rb"(?:(?:[A-Za-z0-9\-_.!~*'()&=+$/]++|" + _ESCAPE + rb")++(?::(?:[A-Za-z0-9\-_.!~*'()&=+$]++|" + _ESCAPE
+         + rb")*+)?@)?")
+_PCHARS = rb"(?:[A-Za-z0-9\-_.!~*'()\[\]/:&+$]++|" + _ESCAPE + rb")++"
+_HCHARS = rb"(?:[A-Za-z0-9\-_.!~*'()\[\]/?:+$]++|" + _ESCAPE + rb")"
 _URI = rb"[Ss][Ii][Pp][Ss]?:" + _USER + _HOST
 # Parameter names without escapes: the parser compares names unescaped, this test compares them as written.
-_URI_PARAMS = rb"(?:;[A-Za-z0-9\-_.!~*'()\[\]/:&+$]+(?:=" + _PCHARS + rb")?)*"
-_URI_HEADERS = rb"(?:\?" + _HCHARS + rb"+=" + _HCHARS + rb"*(?:&" + _HCHARS + rb"+=" + _HCHARS + rb"*)*)?"
-_PARAMS = (rb"(?:[ \t]*;[ \t]*" + _TOKEN + rb"(?:[ \t]*=[ \t]*(?:[A-Za-z0-9.!%*_+`'~:\[\]-]+|" + _QUOTED
-           + rb"))?)*[ \t]*")
-_DISPLAY = rb"(?:" + _QUOTED + rb"[ \t]*|" + _TOKEN + rb"(?:[ \t]+" + _TOKEN + rb")*[ \t]*)?"
+_URI_PARAMS = rb"(?:;[A-Za-z0-9\-_.!~*'()\[\]/:&+$]++(?:=" + _PCHARS + rb")?)*+"
+_URI_HEADERS = rb"(?:\?" + _HCHARS + rb"++=" + _HCHARS + rb"*+(?:&" + _HCHARS + rb"++=" + _HCHARS + rb"*+)*+)?"
+_WORD = rb"[A-Za-z0-9.!%*_+`'~:\[\]-]++"
+_END_OF_TOKEN = rb"(?![A-Za-z0-9.!%*_+`'~-])"
+_PARAM_VALUE = rb"[ \t]*+=[ \t]*+(?:" + _WORD + rb"|" + _QUOTED + rb")"
+# tag-param = "tag" EQUAL token: a tag must have a value (RFC 3261 section 25.1).
+_PARAMS = (rb"(?:[ \t]*+;[ \t]*+(?:(?i:tag)" + _END_OF_TOKEN + _PARAM_VALUE + rb"|(?!(?i:tag)" + _END_OF_TOKEN + rb")"
+           + _TOKEN + rb"(?:" + _PARAM_VALUE + rb")?))*+[ \t]*+")
+_DISPLAY = rb"(?:" + _QUOTED + rb"[ \t]*+|" + _TOKEN + rb"(?:[ \t]++" + _TOKEN + rb")*+[ \t]*+)?"
 _NAME_ADDR = re.compile(
-    rb"[ \t]*(?:" + _DISPLAY + rb"<" + _URI + _URI_PARAMS + _URI_HEADERS + rb">|" + _URI + rb")" + _PARAMS
+    rb"[ \t]*+(?:" + _DISPLAY + rb"<" + _URI + _URI_PARAMS + _URI_HEADERS + rb">|" + _URI + rb")" + _PARAMS
 )
-_OCTET = rb"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+# Via parameters: received is an IPv4 address here (IPv6 goes to the parser); branch has a value that is more
+# than the magic cookie (RFC 3261 section 8.1.1.7, RFC 4475 section 3.2.1).
 _VIA = re.compile(
-    rb"[ \t]*SIP/2\.0/" + _TOKEN + rb"[ \t]+" + _HOST + rb"(?:[ \t]*;[ \t]*(?:(?i:received)=" + _OCTET + rb"(?:\."
-    + _OCTET + rb"){3}|(?!(?i:received)[ \t]*=)" + _TOKEN + rb"(?:=[A-Za-z0-9.!%*_+`'~:\[\]-]+)?))*[ \t]*"
+    rb"[ \t]*+SIP/2\.0/" + _TOKEN + rb"[ \t]++" + _HOST + rb"(?:[ \t]*+;[ \t]*+(?:(?i:received)=" + _IPV4
+    + rb"(?![0-9A-Za-z.:])|(?i:branch)=(?!z9hG4bK" + _END_OF_TOKEN + rb")" + _WORD + rb"|(?!(?i:received|branch)"
+    + _END_OF_TOKEN + rb")" + _TOKEN + rb"(?:=" + _WORD + rb")?))*+[ \t]*+"
 )
 _REQUEST_URI = re.compile(_URI + _URI_PARAMS)
 _CREDENTIALS = re.compile(
-    rb"[ \t]*" + _TOKEN + rb"[ \t]+" + _TOKEN + rb"[ \t]*=[ \t]*(?:" + _TOKEN + rb"|" + _QUOTED + rb")(?:[ \t]*,[ \t]*"
-    + _TOKEN + rb"[ \t]*=[ \t]*(?:" + _TOKEN + rb"|" + _QUOTED + rb"))*[ \t]*"
+    rb"[ \t]*+" + _TOKEN + rb"[ \t]++" + _TOKEN + rb"[ \t]*+=[ \t]*+(?:" + _TOKEN + rb"|" + _QUOTED
+    + rb")(?:[ \t]*+,[ \t]*+" + _TOKEN + rb"[ \t]*+=[ \t]*+(?:" + _TOKEN + rb"|" + _QUOTED + rb"))*+[ \t]*+"
 )
 _PARAM_NAME = re.compile(rb";[ \t]*([^=;,> \t]+)")
 _RECOGNIZERS = {
@@ -99,17 +111,18 @@ def _remember(cache: dict, key, verdict):
     return verdict
 
 
-def line_verdict(line: bytes, name: bytes, value: bytes, cache: dict = LINE_VERDICTS) -> tuple:
-    """``(defects, key)`` for a header line that is not a key header: what is wrong with its value, and its
-    lower-case name when the header may appear only once (else None). Cached by the line in ``cache``, unless a
-    recognizer settles it: those lines are the ones that rarely repeat.
-
-    The parser looks lines up in LINE_VERDICTS before it looks at their names, so lines it must see (Content-Type,
-    Content-Encoding) are cached elsewhere, in ``SLOT_VERDICTS``.
-    """
+def _key(name: bytes) -> str:
+    """The lower-case canonical name of a header name as written."""
     key = _KEYS.get(name)
     if key is None:
         key = _remember(_KEYS, name, canonical_name(_text(name)).lower())
+    return key
+
+
+def line_verdict(line: bytes, key: str, value: bytes) -> tuple:
+    """``(defects, key)`` for a header line: what is wrong with its value, and its lower-case name ``key`` when
+    the header may appear only once (else None). Cached by the line, unless a recognizer settles it: those lines
+    are the ones that rarely repeat."""
     single = key if key in SINGLE else None
     pattern = _RECOGNIZERS.get(key)
     if pattern is not None and _recognized(pattern, value):
@@ -119,21 +132,30 @@ def line_verdict(line: bytes, name: bytes, value: bytes, cache: dict = LINE_VERD
         for parsed in parse_values(key, _text(value)):
             for defect in parsed.defects:
                 add_defect(defects, defect)
-    return _remember(cache, line, (tuple(defects), single))
+    return _remember(LINE_VERDICTS, line, (tuple(defects), single))
 
 
 def value_defects(key: str, value: bytes) -> tuple:
-    """The defects of a From, To or Via value (``key`` is its lower-case name): recognized, or cached by shape."""
-    if _recognized(_RECOGNIZERS[key], value):
-        return ()
-    shape = (key, _VOLATILE.sub(rb"\1x", value))
-    verdict = _VALUES.get(shape)
+    """The defects of a From, To or Via value (``key`` is its lower-case name).
+
+    A dialog repeats its From and To, a transaction its Via, so values are first looked up as they are; a new one
+    is tried on its recognizer, then looked up by its shape, then parsed.
+    """
+    seen = _SEEN[key]
+    verdict = seen.get(value)
     if verdict is None:
-        defects: list[str] = []
-        for parsed in parse_values(key, _text(value)):
-            for defect in parsed.defects:
-                add_defect(defects, defect)
-        verdict = _remember(_VALUES, shape, tuple(defects))
+        if _recognized(_RECOGNIZERS[key], value):
+            verdict = ()
+        else:
+            shape = (key, _VOLATILE.sub(rb"\1x", value))
+            verdict = _VALUES.get(shape)
+            if verdict is None:
+                defects: list[str] = []
+                for parsed in parse_values(key, _text(value)):
+                    for defect in parsed.defects:
+                        add_defect(defects, defect)
+                verdict = _remember(_VALUES, shape, tuple(defects))
+        _remember(seen, value, verdict)
     return verdict
 
 
@@ -151,9 +173,11 @@ def request_uri_defects(uri: bytes) -> tuple:
 
 def call_id_defects(value: bytes) -> tuple:
     """RFC 3261 section 25.1: ``word [ "@" word ]``."""
-    return () if _CALL_ID.fullmatch(value.strip()) else ("sip.call_id.invalid",)
-
-
+    seen = _SEEN["call-id"]
+    verdict = seen.get(value)
+    if verdict is None:
+        verdict = _remember(seen, value, () if _CALL_ID.fullmatch(value.strip()) else ("sip.call_id.invalid",))
+    return verdict
 
 
 def body_defects(content_type: bytes | None, encoding: bytes | None, body: bytes) -> tuple:
@@ -170,3 +194,41 @@ def body_defects(content_type: bytes | None, encoding: bytes | None, body: bytes
                             .all_defects())
         verdict = _remember(_BODIES, shape, verdict)
     return verdict
+
+
+# Checked when the message is parsed (parse.py); the full check leaves them alone.
+_PARSED = frozenset({"call-id", "cseq", "content-length"})
+_BY_SHAPE = frozenset({"from", "to", "via"})
+
+
+def check(message) -> None:
+    """Every header value against its grammar, repeated single headers, and the body (``SipMessage.check``)."""
+    from .parse import _FOLD, skip_crlf
+
+    defects = message.defects
+    raw = message.raw
+    block = raw[raw.find(b"\n", skip_crlf(raw)) + 1 : message.body_start]
+    if "sip.header.folded" in defects:
+        block = _FOLD.sub(b" ", block)
+    singles: set[str] = set()
+    for line in block.split(b"\n"):
+        line = line.rstrip(b"\r")
+        name, colon, value = line.partition(b":")
+        if not colon or not name or name[:1] in b" \t":
+            continue  # reported by the parser
+        key = _key(name)
+        if key in _BY_SHAPE:
+            found, single = value_defects(key, value), key if key in SINGLE else None
+        elif key in _PARSED:
+            found, single = (), key
+        else:
+            found, single = LINE_VERDICTS.get(line) or line_verdict(line, key, value)
+        for defect in found:
+            add_defect(defects, defect)
+        if single is not None:
+            if single in singles:
+                add_defect(defects, "sip.header.duplicate_single")
+            singles.add(single)
+    if message.body_end > message.body_start:
+        for defect in message.body_defects():
+            add_defect(defects, defect)
