@@ -27,6 +27,7 @@ failure (strict) until then, while its value checks run normally.
 from __future__ import annotations
 
 import ipaddress
+import itertools
 from dataclasses import dataclass
 from typing import Callable
 
@@ -1045,7 +1046,7 @@ def frame(data: bytes) -> tuple[list[SipMessage], list[Skipped]]:
     if closed is not None:
         events.append(closed)
     assert events[0].start == 0 and events[-1].end == len(data)
-    assert all(a.end == b.start for a, b in zip(events, events[1:]))  # every byte accounted for, once
+    assert all(a.end == b.start for a, b in itertools.pairwise(events))  # every byte accounted for, once
     messages = [parse_message(event.data, stream=True) for event in events if isinstance(event, Framed)]
     return messages, [event for event in events if isinstance(event, Skipped)]
 
