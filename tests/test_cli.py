@@ -93,3 +93,51 @@ def test_in_process_main_writes_the_listing(capsys):
     assert main(["messages", "--json", str(SAMPLES / "refer-transfer-udp.pcap")]) == 0
     lines = json_lines(capsys.readouterr().out.encode())
     assert sequence(lines) == ["INVITE", 100, 180, 200, "ACK", "REFER", 202, "NOTIFY", 200, "NOTIFY", 200, "BYE", 200]
+
+
+def _capture_with_value_defects(tmp_path) -> Path:
+    """One INVITE whose header values and body are wrong in ways only the full check sees."""
+    from scapy.layers.inet import IP, UDP
+    from scapy.layers.l2 import Ether
+
+    from sipscope.testing import make_request, write_pcap
+
+    body = b"v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nt=0 0\r\nm=audio 70000 RTP/AVP 0\r\n"
+    invite = make_request(
+        extra="Date: Fri, 01 Jan 2010 16:00:00 EST\r\nContact: < sip:alice@192.0.2.1 >\r\n",
+        body=body, content_type="application/sdp",
+    )
+    frame = Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / IP(src="192.0.2.1", dst="192.0.2.2") / \
+        UDP(sport=5060, dport=5060) / invite
+    path = tmp_path / "values.pcap"
+    write_pcap(path, [(1_700_000_000_000_000_000, bytes(frame))])
+    return path
+
+
+def test_check_adds_what_only_the_full_check_finds(tmp_path):
+    path = _capture_with_value_defects(tmp_path)
+    plain = json_lines(run_cli("messages", "--json", str(path)).stdout)[0]
+    assert plain["defects"] == []
+    checked = json_lines(run_cli("messages", "--json", "--check", str(path)).stdout)[0]
+    assert checked["defects"] == [
+        "sip.date.invalid", "sip.uri.whitespace", "sip.sdp.media_invalid", "sip.sdp.connection_missing",
+    ]
+    text = run_cli("messages", "--check", str(path)).stdout.decode()
+    assert "defects=sip.date.invalid,sip.uri.whitespace," in text
+
+
+def test_headers_shows_each_header_as_read(tmp_path):
+    path = _capture_with_value_defects(tmp_path)
+    line = json_lines(run_cli("messages", "--json", "--headers", str(path)).stdout)[0]
+    assert "sip.date.invalid" in line["defects"]
+    by_name = {header["name"]: header for header in line["headers"]}
+    via = by_name["Via"]["parsed"][0]
+    assert (via["transport"], via["host"], via["port"], via["params"]) == (
+        "UDP", "192.0.2.1", 5060, {"branch": "z9hG4bK-1"})
+    assert by_name["From"]["parsed"][0]["params"] == {"tag": "from-1"}
+    assert by_name["Contact"]["parsed"][0]["defects"] == ["sip.uri.whitespace"]
+    assert by_name["Max-Forwards"]["parsed"] == [{"value": 70, "defects": []}]
+    assert line["request_uri"]["host"] == "example.com" and line["request_uri"]["user"] == "bob"
+    text = run_cli("messages", "--headers", str(path)).stdout.decode()
+    assert "      Date: Fri, 01 Jan 2010 16:00:00 EST\n" in text
+    assert "defects=sip.date.invalid" in text
