@@ -45,20 +45,10 @@ VALID, INVALID, LIBERAL, APPLICATION, EXTRA = "valid", "invalid", "liberal", "ap
 RTPMAP = "sip.sdp.rtpmap_invalid"  # a=rtpmap:31 LPC, in every RFC 4475 SDP body (see the module docstring)
 
 # Fixes owed by parse.py (see the report of the torture-test work). Each is precise enough to implement.
-FOLD_LEAK = (
-    "parse.py parse_message: defects found by the first _key_headers pass (before it meets a folded line and "
-    "returns None) are kept; the partial line before the fold is judged on its own (here an empty Contact / an "
-    "Accept ending in a comma). Drop them: remember len(defects) before the first pass and delete back to it "
-    "when the pass returns None."
-)
 CONFLICTING_LENGTH = (
     "parse.py parse_message/_key_headers: two Content-Length values that differ (RFC 4475 section 3.3.9) should "
     "give sip.content_length.conflicting (new, error: the body's extent is unknown) instead of using the first "
     "value silently; on a datagram the body is then the rest of the datagram (no trailing-bytes defect)."
-)
-BRANCH_RECOGNIZER = (
-    "validate.py _VIA accepts branch=z9hG4bK, which parse_via reports as sip.via.branch_empty (RFC 4475 section "
-    "3.2.1); the recognizer must reject a branch that is the bare magic cookie (and _VOLATILE must not blank it)."
 )
 HEADER_FIRST_LINE = (
     "parse.py _not_a_start_line: a first line that is itself a key header (Via: SIP/2.0/TCP ...) is reported as "
@@ -72,7 +62,7 @@ class Expect:
     section: str
     verdict: str
     defects: frozenset = frozenset()
-    """The exact set of ``message.defects`` (None-free); ignored when ``malformed`` is set."""
+    """The exact set of ``message.check()``; ignored when ``malformed`` is set."""
     malformed: str | None = None
     """For input that is not a message: a fragment of the ``Malformed`` reason."""
     note: str = ""
@@ -94,7 +84,7 @@ TABLE: dict[str, Expect] = {
         note="every token/word character in the method, URI user and password, branch, Call-ID, header name"),
     "resiprocate/esc01.dat": _e(
         "RFC 4475 3.1.1.3 Valid Use of the % Escaping Mechanism", VALID, "sip.header.folded", RTPMAP,
-        note="escapes undone exactly once: %25%34%31 is %41, not A", pending=FOLD_LEAK),
+        note="escapes undone exactly once: %25%34%31 is %41, not A"),
     "resiprocate/escnull.dat": _e(
         "RFC 4475 3.1.1.4 Escaped Nulls in URIs", VALID, note="%00 decodes to NUL and does not cut the user"),
     "resiprocate/esc02.dat": _e(
@@ -112,7 +102,7 @@ TABLE: dict[str, Expect] = {
         note="one REGISTER; the 450 bytes after it are noise (RFC 3261 18.3), a warning, not a second message"),
     "resiprocate/semiuri.dat": _e(
         "RFC 4475 3.1.1.9 Semicolon-Separated Parameters in URI User Part", VALID, "sip.header.folded",
-        note="user;par=u%40example.net is all user part", pending=FOLD_LEAK),
+        note="user;par=u%40example.net is all user part"),
     "resiprocate/transports.dat": _e(
         "RFC 4475 3.1.1.10 Varied and Unknown Transport Types", VALID, note="UNKNOWN is a legal transport token"),
     "resiprocate/mpart01.dat": _e(
@@ -188,8 +178,7 @@ TABLE: dict[str, Expect] = {
     # --- RFC 4475 sections 3.2 to 3.4 ---
     "resiprocate/badbranch.dat": _e(
         "RFC 4475 3.2.1 Missing Transaction Identifier", APPLICATION, "sip.via.branch_empty",
-        note="branch=z9hG4bK: the cookie with no transaction id (a warning: the message still parses)",
-        pending=BRANCH_RECOGNIZER),
+        note="branch=z9hG4bK: the cookie with no transaction id (a warning: the message still parses)"),
     "resiprocate/insuf.dat": _e(
         "RFC 4475 3.3.1 Missing Required Header Fields", INVALID,
         "sip.call_id.missing", "sip.from.missing", "sip.to.missing", RTPMAP),
@@ -289,10 +278,8 @@ PENDING_IDS = {"sip.content_length.conflicting"}
 
 
 def all_defects(parsed: SipMessage) -> list[str]:
-    """Every defect of the message, the checks that wait until asked for included (``check()``, where the message
-    has it; before, reading ``defects`` completed them)."""
-    check = getattr(parsed, "check", None)
-    return check() if callable(check) else parsed.defects
+    """Every defect of the message, the checks that wait until asked for included."""
+    return parsed.check()
 
 
 def _path(name: str):
@@ -998,7 +985,7 @@ def test_every_structured_header_of_the_torture_files_parses():
 
 
 # Value-parser defects the message parser misses today, each owed to a fix named in the table's pending notes.
-KNOWN_GAPS = {("via", "SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK", "sip.via.branch_empty")}
+KNOWN_GAPS: set[tuple[str, str, str]] = set()
 
 
 def test_message_defects_include_what_the_value_parsers_find():
