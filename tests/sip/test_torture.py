@@ -19,9 +19,6 @@ Verdicts:
 - ``application``: RFC 4475 3.2 to 3.4: well-formed messages whose point is what an element does with them (416,
   420, 483...). The parser raises no error for them, and reads the value the RFC talks about.
 - ``extra``: not described by an RFC (resiprocate's regression files, the archive's test.dat).
-
-An entry's ``pending`` names a fix owed outside the value parsers (parse.py): its defect test is an expected
-failure (strict) until then, while its value checks run normally.
 """
 
 from __future__ import annotations
@@ -44,19 +41,6 @@ from ..corpus import MESSAGES
 VALID, INVALID, LIBERAL, APPLICATION, EXTRA = "valid", "invalid", "liberal", "application", "extra"
 RTPMAP = "sip.sdp.rtpmap_invalid"  # a=rtpmap:31 LPC, in every RFC 4475 SDP body (see the module docstring)
 
-# Fixes owed by parse.py (see the report of the torture-test work). Each is precise enough to implement.
-CONFLICTING_LENGTH = (
-    "parse.py parse_message/_key_headers: two Content-Length values that differ (RFC 4475 section 3.3.9) should "
-    "give sip.content_length.conflicting (new, error: the body's extent is unknown) instead of using the first "
-    "value silently; on a datagram the body is then the rest of the datagram (no trailing-bytes defect)."
-)
-HEADER_FIRST_LINE = (
-    "parse.py _not_a_start_line: a first line that is itself a key header (Via: SIP/2.0/TCP ...) is reported as "
-    "'start line cannot be read' because the SIP/2 search runs first; test _KEY_HEADER_LINE.match(data, start) "
-    "before _VERSION_ANYWHERE so it says 'no start line', as for RSP-3_data1."
-)
-
-
 @dataclass(frozen=True)
 class Expect:
     section: str
@@ -66,8 +50,6 @@ class Expect:
     malformed: str | None = None
     """For input that is not a message: a fragment of the ``Malformed`` reason."""
     note: str = ""
-    pending: str | None = None
-    """A fix owed outside the value parsers; the defect test is xfail(strict) until it is made."""
 
 
 def _e(section: str, verdict: str, *defects: str, **fields) -> Expect:
@@ -200,8 +182,7 @@ TABLE: dict[str, Expect] = {
     "resiprocate/mcl01.dat": _e(
         "RFC 4475 3.3.9 Multiple Content-Length Values", INVALID,
         "sip.header.duplicate_single", "sip.content_length.conflicting",
-        note="13 and 5: equivalent to an invalid Content-Length, the body's extent is unknown",
-        pending=CONFLICTING_LENGTH),
+        note="13 and 5: equivalent to an invalid Content-Length, the body's extent is unknown"),
     "resiprocate/bcast.dat": _e(
         "RFC 4475 3.3.10 200 OK Response with Broadcast Via Header Field Value", APPLICATION, RTPMAP,
         note="255.255.255.255 is a well-formed sent-by; dropping it is the proxy's business"),
@@ -237,8 +218,7 @@ TABLE: dict[str, Expect] = {
         "resiprocate test/RSP-3/data2.msg", EXTRA, "sip.headers.bare_lf", "sip.content_length.mismatch",
         note="Content-Length 6, body 5"),
     "resiprocate/RSP-3_data3.msg": _e(
-        "resiprocate test/RSP-3/data3.msg", EXTRA, malformed="no start line", note="begins with a Via header",
-        pending=HEADER_FIRST_LINE),
+        "resiprocate test/RSP-3/data3.msg", EXTRA, malformed="no start line", note="begins with a Via header"),
     # --- RFC 5118 ---
     "ersip/ipv6-good": _e("RFC 5118 4.1 Valid SIP Message with an IPv6 Reference", VALID),
     "ersip/ipv6-bad": _e(
@@ -273,10 +253,6 @@ TABLE: dict[str, Expect] = {
         "sip.name_addr.display_name_invalid", note="the resiprocate copy plus the final CRLF: headers terminated"),
 }
 
-# Ids the table expects that are not registered yet: each belongs to a pending fix.
-PENDING_IDS = {"sip.content_length.conflicting"}
-
-
 def all_defects(parsed: SipMessage) -> list[str]:
     """Every defect of the message, the checks that wait until asked for included."""
     return parsed.check()
@@ -301,8 +277,7 @@ def message(name: str) -> SipMessage:
 
 def _params():
     for name, expect in TABLE.items():
-        marks = [pytest.mark.xfail(reason=expect.pending, strict=True)] if expect.pending else []
-        yield pytest.param(name, expect, id=name, marks=marks)
+        yield pytest.param(name, expect, id=name)
 
 
 def test_the_table_has_every_file_and_only_those():
@@ -316,7 +291,7 @@ def test_the_table_has_every_file_and_only_those():
 
 def test_expected_ids_are_registered():
     expected = set().union(*(expect.defects for expect in TABLE.values()))
-    assert expected - set(DEFECTS) == PENDING_IDS
+    assert expected <= set(DEFECTS)
 
 
 @pytest.mark.parametrize(("name", "expect"), list(_params()))
@@ -338,8 +313,6 @@ def test_valid_messages_have_no_error(name):
     assert not [defect for defect in expect.defects if DEFECTS[defect][0] == ERROR]
     parsed = parse_message(load(name))
     errors = [defect for defect in all_defects(parsed) if DEFECTS.get(defect, (ERROR,))[0] == ERROR]
-    if errors and expect.pending:
-        pytest.xfail(expect.pending)  # test_defects holds the pending fix to account, strictly
     assert errors == []
 
 
@@ -984,10 +957,6 @@ def test_every_structured_header_of_the_torture_files_parses():
                     assert set(value.defects) <= set(DEFECTS), (name, header)
 
 
-# Value-parser defects the message parser misses today, each owed to a fix named in the table's pending notes.
-KNOWN_GAPS: set[tuple[str, str, str]] = set()
-
-
 def test_message_defects_include_what_the_value_parsers_find():
     """Across the whole corpus (torture files as datagrams, every file also framed as a stream), each defect the
     value parsers find in a header is among the message's defects: the fast checks of the message parser
@@ -1007,7 +976,7 @@ def test_message_defects_include_what_the_value_parsers_find():
                 for value in parse_values(header.key, header.value):
                     for defect in set(value.defects) - set(all_defects(parsed)):
                         gaps.add((header.key, header.value, defect))
-    assert gaps <= KNOWN_GAPS
+    assert gaps == set()
 
 
 # --- sip2json: LF line ends, log noise, truncations, several messages per file ----------------------------------

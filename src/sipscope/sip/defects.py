@@ -30,6 +30,7 @@ DEFECTS: dict[str, tuple[str, str]] = {
     "sip.content_length.missing": (ERROR, "no Content-Length on a stream transport, where it is mandatory"),
     "sip.content_length.invalid": (ERROR, "the Content-Length value is not a number"),
     "sip.content_length.mismatch": (ERROR, "the body is shorter than Content-Length says"),
+    "sip.content_length.conflicting": (ERROR, "two Content-Length headers disagree, so the body's extent is unknown"),
     "sip.content_length.too_large": (ERROR, "Content-Length is larger than any SIP message could be"),
     "sip.datagram.trailing_bytes": (WARNING, "the datagram holds bytes after the message's body"),
     "sip.message.cut": (WARNING, "the capture's snap length cut the message short"),

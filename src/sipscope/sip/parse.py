@@ -169,11 +169,9 @@ def _read_start_line(data: bytes, start: int, eol: int, line: bytes):
 def _not_a_start_line(data: bytes, start: int, eol: int):
     """NOT_SIP, or Malformed when the bytes are SIP all the same: the line names the SIP version, or the lines
     after it (or the line itself) are headers every SIP message has."""
-    if _VERSION_ANYWHERE.search(data, start, eol):
-        return Malformed("start line cannot be read")
-    if _KEY_HEADER_LINE.search(data, start, start + 2048):
-        if _KEY_HEADER_LINE.match(data, start):
-            return Malformed("no start line")
+    if _KEY_HEADER_LINE.match(data, start):
+        return Malformed("no start line")
+    if _VERSION_ANYWHERE.search(data, start, eol) or _KEY_HEADER_LINE.search(data, start, start + 2048):
         return Malformed("start line cannot be read")
     return NOT_SIP
 
@@ -225,7 +223,9 @@ def parse_message(data: bytes, stream: bool = False):
             # RFC 3261 section 8.1.1.5: the CSeq method matches the request's method.
             if parsed[1] != message.method and message.method is not None:
                 defects.append("sip.cseq.method_mismatch")
-    if length is None:
+    if "sip.content_length.conflicting" in defects:
+        pass  # no length to trust: on a datagram the body is the rest of it; a stream's framer chose already
+    elif length is None:
         if stream:
             defects.append("sip.content_length.missing")
             message.body_end = body_start
@@ -248,8 +248,8 @@ def parse_message(data: bytes, stream: bool = False):
 
 def _read_cseq(value: bytes) -> tuple:
     """``(number, method)`` of a CSeq value, or ``(None, None)`` when it is not a number and a method."""
-    number, _, method = value.strip().partition(b" ")
-    method = method.strip()
+    parts = value.split(None, 1)  # LWS between the two: spaces or tabs (RFC 3261 section 25.1)
+    number, method = (parts[0], parts[1].strip()) if len(parts) == 2 else (b"", b"")
     # RFC 3261 section 8.1.1.5: the number is below 2**31.
     valid = number.isdigit() and len(number) <= 10 and int(number) < 2**31 and _TOKEN.fullmatch(method)
     parsed = (int(number), _text(method)) if valid else (None, None)
@@ -298,8 +298,13 @@ def _key_headers(lines: list[bytes], defects: list, unfolded: bool = False) -> l
         if slot >= 0:
             if values[slot] is None:
                 values[slot] = value
-            elif slot != VIA and slot != CONTENT_ENCODING and "sip.header.duplicate_single" not in defects:
-                defects.append("sip.header.duplicate_single")
+            elif slot != VIA and slot != CONTENT_ENCODING:
+                if "sip.header.duplicate_single" not in defects:
+                    defects.append("sip.header.duplicate_single")
+                # RFC 4475 section 3.3.9: two lengths that differ leave the body's extent unknown.
+                if slot == CONTENT_LENGTH and value.strip() != values[slot].strip():
+                    if "sip.content_length.conflicting" not in defects:
+                        defects.append("sip.content_length.conflicting")
     return values
 
 

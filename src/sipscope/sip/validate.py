@@ -59,8 +59,12 @@ _WORD = rb"[A-Za-z0-9.!%*_+`'~:\[\]-]++"
 _END_OF_TOKEN = rb"(?![A-Za-z0-9.!%*_+`'~-])"
 _PARAM_VALUE = rb"[ \t]*+=[ \t]*+(?:" + _WORD + rb"|" + _QUOTED + rb")"
 # tag-param = "tag" EQUAL token: a tag must have a value (RFC 3261 section 25.1).
-_PARAMS = (rb"(?:[ \t]*+;[ \t]*+(?:(?i:tag)" + _END_OF_TOKEN + _PARAM_VALUE + rb"|(?!(?i:tag)" + _END_OF_TOKEN + rb")"
-           + _TOKEN + rb"(?:" + _PARAM_VALUE + rb")?))*+[ \t]*+")
+_END_OF_WORD = rb"(?![A-Za-z0-9.!%*_+`'~:\[\]-])"
+# A Contact's q is a qvalue and its expires a number below 2**32 (RFC 3261 section 20.10); shorter here.
+_Q_OR_EXPIRES = (rb"(?i:q)" + _END_OF_TOKEN + rb"[ \t]*+=[ \t]*+(?:0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?)" + _END_OF_WORD
+                 + rb"|(?i:expires)" + _END_OF_TOKEN + rb"[ \t]*+=[ \t]*+[0-9]{1,9}" + _END_OF_WORD)
+_PARAMS = (rb"(?:[ \t]*+;[ \t]*+(?:(?i:tag)" + _END_OF_TOKEN + _PARAM_VALUE + rb"|" + _Q_OR_EXPIRES
+           + rb"|(?!(?i:tag|q|expires)" + _END_OF_TOKEN + rb")" + _TOKEN + rb"(?:" + _PARAM_VALUE + rb")?))*+[ \t]*+")
 _DISPLAY = rb"(?:" + _QUOTED + rb"[ \t]*+|" + _TOKEN + rb"(?:[ \t]++" + _TOKEN + rb")*+[ \t]*+)?"
 _NAME_ADDR = re.compile(
     rb"[ \t]*+(?:" + _DISPLAY + rb"<" + _URI + _URI_PARAMS + _URI_HEADERS + rb">|" + _URI + rb")" + _PARAMS
