@@ -26,10 +26,6 @@ def add_defect(defects: list, defect: str) -> None:
         defects.append(defect)
 
 
-def is_token(text: str) -> bool:
-    return TOKEN.fullmatch(text) is not None
-
-
 def unquote(text: str) -> tuple[str, bool]:
     """``(content, ok)`` of a quoted string such as ``"a \\"b\\""``; ``ok`` is False when it is not one."""
     match = _QUOTED.fullmatch(text)
