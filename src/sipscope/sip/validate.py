@@ -16,6 +16,7 @@ import re
 from .grammar import add_defect
 from .headers import AUTH_HEADERS, CALL_ID_PATTERN, PARSERS, SINGLE, parse_values
 from .message import canonical_name
+from .sdp import is_clean_sdp
 from .uri import parse_uri
 
 _CACHE_MAX = 16384
@@ -30,6 +31,7 @@ _VOLATILE = re.compile(
     rb"(;[ \t]*(?:tag|branch)[ \t]*=[ \t]*)(?!z9hG4bK(?=[;, \t>]|$))[A-Za-z0-9.!*_+~'-]+(?=[;, \t>]|$)", re.I
 )
 _CALL_ID = re.compile(CALL_ID_PATTERN.encode())
+_SDP = re.compile(rb"[ \t]*application/sdp[ \t]*", re.I)
 
 # Recognizers: regular expressions for the usual shapes of the values that change from message to message (From,
 # To, Via, Contact, Request-URIs, credentials). Each accepts only values the full parsers find nothing wrong with
@@ -193,6 +195,8 @@ def body_defects(content_type: bytes | None, encoding: bytes | None, body: bytes
 
         if content_type is None:
             verdict = ("sip.content_type.missing",)
+        elif encoding is None and _SDP.fullmatch(content_type) and is_clean_sdp(body):
+            verdict = ()
         else:
             verdict = tuple(parse_body(_text(content_type), None if encoding is None else _text(encoding), body)
                             .all_defects())
