@@ -16,7 +16,6 @@ import re
 from .grammar import add_defect
 from .headers import AUTH_HEADERS, CALL_ID_PATTERN, PARSERS, SINGLE, parse_values
 from .message import canonical_name
-from .sdp import is_clean_sdp
 from .uri import parse_uri
 
 _CACHE_MAX = 16384
@@ -192,6 +191,7 @@ def body_defects(content_type: bytes | None, encoding: bytes | None, body: bytes
     verdict = _BODIES.get(shape)
     if verdict is None:
         from .body import parse_body
+        from .sdp import is_clean_sdp
 
         if content_type is None:
             verdict = ("sip.content_type.missing",)
