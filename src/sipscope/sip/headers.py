@@ -414,8 +414,9 @@ def parse_name_addr(text: str) -> NameAddr:
     for defect in value.uri.defects:
         add_defect(defects, defect)
     value.params = parse_params(params, defects)
-    if "tag" in value.params and not value.params["tag"]:
-        add_defect(defects, "sip.param.invalid")  # tag-param = "tag" EQUAL token: the value is not optional
+    tag = value.params.get("tag", "")
+    if "tag" in value.params and (not tag or not TOKEN.fullmatch(tag)):
+        add_defect(defects, "sip.param.invalid")  # tag-param = "tag" EQUAL token: a token, not optional, unquoted
     return value
 
 

@@ -131,7 +131,7 @@ def _read_start_line(data: bytes, start: int, eol: int, line: bytes):
     """``(fields, defects)`` for the start line ``data[start:eol]`` (which is ``line``), or NOT_SIP / Malformed."""
     defects = []
     # Fast paths for the common forms: "SIP/2.0 200 OK" and "METHOD uri SIP/2.0", single spaces.
-    if line[:8] == b"SIP/2.0 " and line[8:11].isdigit() and (len(line) == 11 or line[11] == 32):
+    if line[:8] == b"SIP/2.0 " and len(line) >= 11 and line[8:11].isdigit() and line[11:12] in (b"", b" "):
         status = int(line[8:11])
         if not 100 <= status <= 699:
             defects.append("sip.status.invalid")
@@ -278,7 +278,7 @@ def _key_headers(lines: list[bytes], defects: list, unfolded: bool = False) -> l
     cache = _NAME_CACHE
     for line in lines:
         name, colon, value = line.partition(b":")
-        slot = cache.get(name)
+        slot = cache.get(name) if colon else None
         if slot is None:
             if line[:1] in (b" ", b"\t"):
                 if not unfolded:

@@ -64,7 +64,8 @@ _END_OF_WORD = rb"(?![A-Za-z0-9.!%*_+`'~:\[\]-])"
 # A Contact's q is a qvalue and its expires a number below 2**32 (RFC 3261 section 20.10); shorter here.
 _Q_OR_EXPIRES = (rb"(?i:q)" + _END_OF_TOKEN + rb"[ \t]*+=[ \t]*+(?:0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?)" + _END_OF_WORD
                  + rb"|(?i:expires)" + _END_OF_TOKEN + rb"[ \t]*+=[ \t]*+[0-9]{1,9}" + _END_OF_WORD)
-_PARAMS = (rb"(?:[ \t]*+;[ \t]*+(?:(?i:tag)" + _END_OF_TOKEN + _PARAM_VALUE + rb"|" + _Q_OR_EXPIRES
+_PARAMS = (rb"(?:[ \t]*+;[ \t]*+(?:(?i:tag)" + _END_OF_TOKEN + rb"[ \t]*+=[ \t]*+" + _TOKEN + _END_OF_WORD
+           + rb"|" + _Q_OR_EXPIRES
            + rb"|(?!(?i:tag|q|expires)" + _END_OF_TOKEN + rb")" + _TOKEN + rb"(?:" + _PARAM_VALUE + rb")?))*+[ \t]*+")
 _DISPLAY = rb"(?:" + _QUOTED + rb"[ \t]*+|" + _TOKEN + rb"(?:[ \t]++" + _TOKEN + rb")*+[ \t]*+)?"
 _NAME_ADDR = re.compile(
@@ -82,7 +83,7 @@ _CREDENTIALS = re.compile(
     rb"[ \t]*+" + _TOKEN + rb"[ \t]++" + _TOKEN + rb"[ \t]*+=[ \t]*+(?:" + _TOKEN + rb"|" + _QUOTED
     + rb")(?:[ \t]*+,[ \t]*+" + _TOKEN + rb"[ \t]*+=[ \t]*+(?:" + _TOKEN + rb"|" + _QUOTED + rb"))*+[ \t]*+"
 )
-_PARAM_NAME = re.compile(rb";[ \t]*([^=;,> \t]+)")
+_PARAM_NAME = re.compile(rb";[ \t]*([^=;,>? \t]+)")
 _RECOGNIZERS = {
     "from": _NAME_ADDR, "to": _NAME_ADDR, "contact": _NAME_ADDR, "route": _NAME_ADDR, "record-route": _NAME_ADDR,
     "refer-to": _NAME_ADDR, "referred-by": _NAME_ADDR, "p-asserted-identity": _NAME_ADDR, "via": _VIA,
@@ -169,7 +170,7 @@ def request_uri_defects(uri: bytes) -> tuple:
     forbids headers there, RFC 4475 section 3.1.2.11)."""
     if _recognized(_REQUEST_URI, uri):
         return ()
-    parsed = parse_uri(_text(uri))
+    parsed = parse_uri(uri.decode("utf-8", "backslashreplace"))  # unstripped: the start line kept it all
     defects = list(parsed.defects)
     if parsed.headers:
         add_defect(defects, "sip.request_uri.headers")
