@@ -228,8 +228,8 @@ def check(message) -> None:
         key = _key(name)
         if key in _BY_SHAPE:
             found, single = value_defects(key, value), key if key in SINGLE else None
-        elif key in _PARSED:
-            found, single = (), key
+        elif key in _PARSED and key not in singles:
+            found, single = (), key  # the first one was read and checked by the parser; a repeat is not
         else:
             found, single = LINE_VERDICTS.get(line) or line_verdict(line, key, value)
         for defect in found:
