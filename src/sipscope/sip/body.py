@@ -22,7 +22,7 @@ import zlib
 
 from .grammar import add_defect
 from .headers import parse_content_type
-from .message import Header, canonical_name
+from .message import Header, first_value
 from .sipfrag import is_header_line, parse_sipfrag, read_headers
 
 MAX_DEPTH = 8
@@ -91,11 +91,7 @@ class Part:
 
     def header(self, name: str) -> str | None:
         """The first value of this part's header ``name`` (Content-ID, Content-Disposition...), or None."""
-        wanted = canonical_name(name).lower()
-        for header in self.headers:
-            if header.key == wanted:
-                return header.value
-        return None
+        return first_value(self.headers, name)
 
     @property
     def sdp(self):

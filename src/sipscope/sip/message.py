@@ -63,6 +63,15 @@ def canonical_name(raw_name: str) -> str:
     return _CANONICAL.get(raw_name.lower(), raw_name)
 
 
+def first_value(headers: list, name: str) -> str | None:
+    """The value of the first of ``headers`` called ``name`` (any spelling, compact or full), or None."""
+    wanted = canonical_name(name).lower()
+    for header in headers:
+        if header.key == wanted:
+            return header.value
+    return None
+
+
 class Header:
     """One header field: its name as written, its canonical name, and its value (unfolded, trimmed)."""
 
@@ -174,11 +183,7 @@ class SipMessage:
 
     def header(self, name: str) -> str | None:
         """The first value of header ``name`` (any spelling, compact or full), or None."""
-        wanted = canonical_name(name).lower()
-        for header in self.headers:
-            if header.key == wanted:
-                return header.value
-        return None
+        return first_value(self.headers, name)
 
     def header_values(self, name: str) -> list[str]:
         """The text of every header line called ``name``, in order."""

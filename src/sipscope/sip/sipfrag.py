@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 
 from .grammar import add_defect
-from .message import Header, canonical_name
+from .message import Header, canonical_name, first_value
 from .parse import NOT_SIP, parse_start_line
 
 # A header line: a token, optional white space, a colon (RFC 3261 section 7.3.1). A start line can never match it:
@@ -104,11 +104,7 @@ class SipFrag:
 
     def header(self, name: str) -> str | None:
         """The first value of header ``name`` (any spelling, compact or full), or None."""
-        wanted = canonical_name(name).lower()
-        for header in self.headers:
-            if header.key == wanted:
-                return header.value
-        return None
+        return first_value(self.headers, name)
 
     def __repr__(self) -> str:
         if self.method is not None:
