@@ -31,8 +31,12 @@ def unquote(text: str) -> tuple[str, bool]:
     match = _QUOTED.fullmatch(text)
     if match is None:
         return text, False
-    inner = match.group(1)
-    return (_QUOTED_PAIR.sub(r"\1", inner) if "\\" in inner else inner), True
+    return unescape_pairs(match.group(1)), True
+
+
+def unescape_pairs(inner: str) -> str:
+    """The content of a quoted string with its quoted-pairs (``\\x``) undone."""
+    return _QUOTED_PAIR.sub(r"\1", inner) if "\\" in inner else inner
 
 
 def split_outside(text: str, separator: str) -> tuple[list[str], bool]:

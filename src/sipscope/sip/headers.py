@@ -12,7 +12,16 @@ from __future__ import annotations
 import datetime
 import re
 
-from .grammar import TOKEN, Params, add_defect, parse_int, parse_params, split_outside, unquote
+from .grammar import (
+    TOKEN,
+    Params,
+    add_defect,
+    parse_int,
+    parse_params,
+    split_outside,
+    unescape_pairs,
+    unquote,
+)
 from .uri import check_host, is_ip_address, parse_uri
 
 
@@ -356,7 +365,6 @@ def _token_parser(defect: str):
 
 
 _QUOTED_PREFIX = re.compile(r'\s*"((?:[^"\\]|\\.)*)"\s*', re.S)
-_QUOTED_PAIR = re.compile(r"\\(.)", re.S)
 _DISPLAY_TOKENS = re.compile(r"[A-Za-z0-9.!%*_+`'~-]+(?:[ \t]+[A-Za-z0-9.!%*_+`'~-]+)*")
 
 
@@ -379,7 +387,7 @@ def parse_name_addr(text: str) -> NameAddr:
             rest = rest[open_angle:] if open_angle >= 0 else ""
         else:
             inner = match.group(1)
-            value.display_name = _QUOTED_PAIR.sub(r"\1", inner) if "\\" in inner else inner
+            value.display_name = unescape_pairs(inner)
             rest = rest[match.end() :]
             if rest[:1] != "<":
                 defects.append("sip.name_addr.invalid")

@@ -14,7 +14,17 @@ from __future__ import annotations
 import re
 
 from .message import (
-    CALL_ID, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, CSEQ, FROM, TO, VIA, Header, SipMessage, canonical_name,
+    CALL_ID,
+    CONTENT_ENCODING,
+    CONTENT_LENGTH,
+    CONTENT_TYPE,
+    CSEQ,
+    FROM,
+    TO,
+    VIA,
+    Header,
+    SipMessage,
+    canonical_name,
 )
 from .validate import call_id_defects, request_uri_defects
 
@@ -55,7 +65,6 @@ _NAME_CACHE: dict[bytes, int | None] = {}
 _NAME_CACHE_MAX = 4096
 _FOLD = re.compile(rb"\r?\n[ \t]+")
 _HEADER_NAME = re.compile(r"[A-Za-z0-9.!%*_+`'~-]+")
-_HEADER_NAME_BYTES = re.compile(rb"[A-Za-z0-9.!%*_+`'~-]+")
 
 
 class _NotSip:
@@ -316,7 +325,7 @@ def _extend(defects: list, found: tuple) -> None:
 
 def _classify_name(name: bytes) -> int | None:
     stripped = name.strip()
-    slot = _KEY_NAMES.get(stripped.lower(), _OTHER) if _HEADER_NAME_BYTES.fullmatch(stripped) else None
+    slot = _KEY_NAMES.get(stripped.lower(), _OTHER) if _TOKEN.fullmatch(stripped) else None
     if len(_NAME_CACHE) < _NAME_CACHE_MAX:
         _NAME_CACHE[name] = slot
     return slot
