@@ -4,7 +4,8 @@ The structured parsers (headers.py, uri.py, the body parsers) find the defects, 
 every header of every message. Captures repeat themselves, though: most header lines recur byte for byte, and the
 rest differ only in a tag or a branch, whose value never changes the verdict as long as it is a plain token. So
 the verdicts are cached: by the whole line for ordinary headers, by the value with tags and branches blanked for
-From, To and Via, by the text for Request-URIs and by the bytes for bodies. A value is parsed once per shape.
+From, To and Via, and by the bytes for bodies (parse.py caches Request-URIs with their start line). A value is
+parsed once per shape.
 
 The caches are bounded; when one is full it starts again, so a hostile capture costs time, never memory.
 """
@@ -34,7 +35,7 @@ _SDP = re.compile(rb"[ \t]*application/sdp[ \t]*", re.I)
 
 # Recognizers: regular expressions for the usual shapes of the values that change from message to message (From,
 # To, Via, Contact, Request-URIs, credentials). Each accepts only values the full parsers find nothing wrong with
-# (tests/sip/test_validate.py holds them to that), so a match settles the check at C speed; anything they do not
+# (tests/sip/test_parser_properties.py holds them to that), so a match settles the check at C speed; anything they do not
 # accept, valid or not, goes to the full parser. IPv6 references, escapes in hosts and user parts with ";" or "?"
 # are left to the parser.
 # Possessive quantifiers (Python 3.11) keep them linear: nothing is given back once matched.
@@ -125,6 +126,15 @@ def _key(name: bytes) -> str:
     return key
 
 
+def _parsed_defects(key: str, value: bytes) -> tuple:
+    """Every defect the full parser of header ``key`` finds in ``value``, each once."""
+    defects: list[str] = []
+    for parsed in parse_values(key, _text(value)):
+        for defect in parsed.defects:
+            add_defect(defects, defect)
+    return tuple(defects)
+
+
 def line_verdict(line: bytes, key: str, value: bytes) -> tuple:
     """``(defects, key)`` for a header line: what is wrong with its value, and its lower-case name ``key`` when
     the header may appear only once (else None). Cached by the line, unless a recognizer settles it: those lines
@@ -133,12 +143,8 @@ def line_verdict(line: bytes, key: str, value: bytes) -> tuple:
     pattern = _RECOGNIZERS.get(key)
     if pattern is not None and _recognized(pattern, value):
         return (), single
-    defects: list[str] = []
-    if key in PARSERS or key in AUTH_HEADERS:
-        for parsed in parse_values(key, _text(value)):
-            for defect in parsed.defects:
-                add_defect(defects, defect)
-    return _remember(LINE_VERDICTS, line, (tuple(defects), single))
+    found = _parsed_defects(key, value) if key in PARSERS or key in AUTH_HEADERS else ()
+    return _remember(LINE_VERDICTS, line, (found, single))
 
 
 def value_defects(key: str, value: bytes) -> tuple:
@@ -156,11 +162,7 @@ def value_defects(key: str, value: bytes) -> tuple:
             shape = (key, _VOLATILE.sub(rb"\1x", value))
             verdict = _VALUES.get(shape)
             if verdict is None:
-                defects: list[str] = []
-                for parsed in parse_values(key, _text(value)):
-                    for defect in parsed.defects:
-                        add_defect(defects, defect)
-                verdict = _remember(_VALUES, shape, tuple(defects))
+                verdict = _remember(_VALUES, shape, _parsed_defects(key, value))
         _remember(seen, value, verdict)
     return verdict
 
@@ -205,7 +207,7 @@ def body_defects(content_type: bytes | None, encoding: bytes | None, body: bytes
     return verdict
 
 
-# Checked when the message is parsed (parse.py); the full check leaves them alone.
+# The first of each is checked when the message is parsed (parse.py); the full check checks the repeats.
 _PARSED = frozenset({"call-id", "cseq", "content-length"})
 _BY_SHAPE = frozenset({"from", "to", "via"})
 
