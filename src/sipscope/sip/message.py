@@ -96,6 +96,7 @@ class SipMessage:
         "method", "uri", "status", "reason", "version",
         "call_id", "cseq_number", "cseq_method", "content_length",
         "body_start", "body_end", "defects", "_checked", "_key_values", "_headers", "_values", "_request_uri",
+        "_body_part",
     )
 
     def __init__(self, raw: bytes, start_line: tuple, key_values: list, body_start: int, body_end: int,
@@ -122,6 +123,7 @@ class SipMessage:
         self._headers: list[Header] | None = None
         self._values: dict[str, list] | None = None
         self._request_uri = None
+        self._body_part = None
 
     def check(self) -> list[str]:
         """Check every header value against its grammar, and the body; return ``defects``, now complete.
@@ -146,12 +148,12 @@ class SipMessage:
     @property
     def body_part(self):
         """The body as a ``sip.body.Part``: decoded, split into parts, with SDP and sipfrag views; None if empty."""
-        if self.body_end <= self.body_start:
-            return None
-        from .body import parse_body
+        if self._body_part is None and self.body_end > self.body_start:
+            from .body import parse_body
 
-        content_type, encoding = self._key_text(CONTENT_TYPE), self._key_text(CONTENT_ENCODING)
-        return parse_body(content_type, encoding, self.body)
+            content_type, encoding = self._key_text(CONTENT_TYPE), self._key_text(CONTENT_ENCODING)
+            self._body_part = parse_body(content_type, encoding, self.body)
+        return self._body_part
 
     def add_defect(self, defect: str) -> None:
         """Note a defect found outside the parser (the capture cut the message, framing found a problem)."""
