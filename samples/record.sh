@@ -36,14 +36,17 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# record OUTNAME SCENARIO TRANSPORT UAC_PORT UAS_PORT UAS_RC
+# record OUTNAME SCENARIO TRANSPORT UAC_PORT UAS_PORT UAC_RC UAS_RC TIMEOUT [UAC_OPTION...]
 #   OUTNAME   capture file name without .pcap
 #   SCENARIO  scenarios/SCENARIO-uac.xml and scenarios/SCENARIO-uas.xml
 #   TRANSPORT SIPp -t value: u1 (UDP, one socket) or t1 (TCP, one connection)
-#   UAS_RC    expected exit status of the UAS sipp: 0 (call successful) or
-#             1 (call counted as failed, e.g. the ACK wait timing out)
+#   UAC_RC,   expected exit status of the UAC and of the UAS sipp: 0 (call
+#   UAS_RC    successful) or 1 (call counted as failed, e.g. a receive timeout)
+#   TIMEOUT   SIPp -timeout value for both sides, e.g. 30s
+#   UAC_OPTION... further SIPp options for the UAC only
 record() {
-    local name=$1 scn=$2 transport=$3 uac_port=$4 uas_port=$5 uas_rc=$6
+    local name=$1 scn=$2 transport=$3 uac_port=$4 uas_port=$5 uac_rc=$6 uas_rc=$7 timeout=$8
+    shift 8
     local dir=$WORK/$name rc_uac=0 rc_uas=0 i
     mkdir -p "$dir"
     : >"$dir/tcpdump.err"
@@ -64,14 +67,14 @@ record() {
     # callee (UAS); -mp: distinct media (RTP echo) port per instance.
     # -timeout: safety net so a broken scenario cannot hang the script.
     (cd "$dir" && exec sipp -sf "$SCN/$scn-uas.xml" -i $IP -p "$uas_port" \
-        -mp $((uas_port + 10000)) -t "$transport" -m 1 -timeout 30s -nostdin) \
+        -mp $((uas_port + 10000)) -t "$transport" -m 1 -timeout "$timeout" -nostdin) \
         >"$dir/uas.out" 2>&1 &
     local uas_pid=$!
     sleep 0.5
 
     # caller (UAC), sends to the UAS
     (cd "$dir" && exec sipp $IP:"$uas_port" -sf "$SCN/$scn-uac.xml" -i $IP -p "$uac_port" \
-        -mp $((uac_port + 10000)) -t "$transport" -m 1 -timeout 30s -nostdin) \
+        -mp $((uac_port + 10000)) -t "$transport" -m 1 -timeout "$timeout" -nostdin "$@") \
         >"$dir/uac.out" 2>&1 || rc_uac=$?
     wait "$uas_pid" || rc_uas=$?
 
@@ -80,7 +83,7 @@ record() {
     wait "$TCPDUMP_PID" || true
     TCPDUMP_PID=
 
-    if [ "$rc_uac" -ne 0 ] || [ "$rc_uas" -ne "$uas_rc" ]; then
+    if [ "$rc_uac" -ne "$uac_rc" ] || [ "$rc_uas" -ne "$uas_rc" ]; then
         echo "record.sh: $name: sipp failed (uac rc=$rc_uac, uas rc=$rc_uas)" >&2
         tail -n 25 "$dir/uac.out" "$dir/uas.out" >&2
         exit 1
@@ -95,15 +98,22 @@ record() {
 
 # The UAS of missing-ack-udp exits with 1: SIPp counts the call whose ACK
 # never arrived (recv timeout) as failed, which is the point of that sample.
+# no-answer-udp: the UAC retransmits its INVITE 6 times (-max_invite_retrans
+# 6: +0.5 s ... +31.5 s) and gives up after 32 s (Timer B, a recv timeout), so
+# the UAC exits with 1; the UAS stays up for 34 s, hence the longer -timeout.
 #
-# name                 scenario     transport  UAC   UAS   UAS_RC
+# name                 scenario          transport  UAC   UAS   UAC_RC  UAS_RC  TIMEOUT  UAC options
 SAMPLES="
-basic-call-udp         basic        u1         5160  5161  0
-basic-call-tcp         basic        t1         5162  5163  0
-busy-udp               busy         u1         5164  5165  0
-cancel-udp             cancel       u1         5166  5167  0
-missing-ack-udp        missing-ack  u1         5168  5169  1
-refer-transfer-udp     refer        u1         5170  5171  0
+basic-call-udp         basic             u1         5160  5161  0       0       30s
+basic-call-tcp         basic             t1         5162  5163  0       0       30s
+busy-udp               busy              u1         5164  5165  0       0       30s
+cancel-udp             cancel            u1         5166  5167  0       0       30s
+missing-ack-udp        missing-ack       u1         5168  5169  0       1       30s
+refer-transfer-udp     refer             u1         5170  5171  0       0       30s
+refer-success-udp      refer-success     u1         5172  5173  0       0       30s
+refer-no-notify-udp    refer-no-notify   u1         5174  5175  0       0       30s
+register-digest-udp    register-digest   u1         5176  5177  0       0       30s
+no-answer-udp          no-answer         u1         5178  5179  1       0       60s      -max_invite_retrans 6
 "
 
 wanted=" $* "
@@ -114,8 +124,10 @@ $arg "*) ;;
         *) echo "record.sh: unknown sample: $arg" >&2; exit 1 ;;
     esac
 done
-while read -r name scn transport uac uas uas_rc; do
+# uac_opts takes the rest of the line and is split into words on purpose.
+while read -r name scn transport uac uas uac_rc uas_rc timeout uac_opts; do
     [ -n "$name" ] || continue
     if [ $# -gt 0 ] && [ "${wanted#* $name }" = "$wanted" ]; then continue; fi
-    record "$name" "$scn" "$transport" "$uac" "$uas" "$uas_rc"
+    # shellcheck disable=SC2086
+    record "$name" "$scn" "$transport" "$uac" "$uas" "$uac_rc" "$uas_rc" "$timeout" $uac_opts
 done <<<"$SAMPLES"
