@@ -46,13 +46,23 @@ def build_parser() -> argparse.ArgumentParser:
         "--jobs", type=int, default=0, metavar="N",
         help="processes to use (default: 2 for captures over 16 MB on a machine with 2 or more CPUs, else 1)",
     )
+    analyze = commands.add_parser(
+        "analyze",
+        help="correlate the messages into calls, transactions, dialogs and subscriptions, and report what is wrong",
+        description="Correlate every SIP message of the captures and report the calls and the findings.",
+        epilog="exit codes: 0 success, 2 usage or input error, 3 internal error",
+    )
+    analyze.add_argument("captures", nargs="+", metavar="CAPTURE", help="pcap or pcapng file, gzip or not; - for stdin")
+    analyze.add_argument("--json", action="store_true",
+                         help="one JSON document: messages, calls, transactions, findings, stats (docs/analysis-json.md)")
+    analyze.add_argument("--strict", action="store_true", help="stop at the first internal error (for debugging)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return run_messages(args)
+        return run_analyze(args) if args.command == "analyze" else run_messages(args)
     except BrokenPipeError:
         # The reader went away (sipscope ... | head): not an error of ours.
         sys.stderr.close()
@@ -109,6 +119,45 @@ def run_messages(args) -> int:
             yield format_line(message)
 
     return _write(lines(), ingestion.summary, args.json)
+
+
+def run_analyze(args) -> int:
+    from .analysis.analyzer import Analyzer
+    from .capture.files import CaptureError
+    from .pipeline import Ingestion
+
+    try:
+        ingestion = Ingestion(args.captures, strict=args.strict)
+    except CaptureError as exc:
+        print(f"sipscope: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    if args.json:
+        from .report.analysis_json import JsonReport
+
+        report = JsonReport(sys.stdout)
+    else:
+        from .report.analysis_text import TextReport
+
+        report = TextReport()
+    analyzer = Analyzer(on_call=report.call, on_transaction=report.transaction if args.json else None)
+    feed = analyzer.feed
+    if args.json:
+        write = report.message
+        for message in ingestion:
+            write(message)
+            feed(message)
+    else:
+        for message in ingestion:
+            feed(message)
+    pipeline = ingestion.pipeline
+    findings = analyzer.finish(pipeline.end_ts)
+    capture = ingestion.summary()
+    if args.json:
+        report.finish(capture, analyzer, findings)
+    else:
+        sys.stdout.write(report.render(capture, analyzer, findings, pipeline.start_ts))
+    sys.stdout.flush()
+    return EXIT_INTERNAL if capture["internal_errors"] else EXIT_OK
 
 
 def _checked(format_line, check: bool):

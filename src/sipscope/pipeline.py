@@ -69,6 +69,7 @@ class Pipeline:
         self._endpoints: dict[tuple, tuple[str, str]] = {}
         self.messages = 0
         self.start_ts: int | None = None  # time of the first frame
+        self.end_ts: int | None = None  # time of the last frame, once the records are read
         self.flushing = False  # True once the records are read and open state is being flushed
         self.settle = self.accounting.settle
         self.fragments = FragmentStore(self.settle, self.accounting, self.limits.max_ip_datagrams)
@@ -129,6 +130,8 @@ class Pipeline:
             if out:
                 yield from out
                 out.clear()
+        if frame:
+            self.end_ts = ts
         self.flushing = True
         try:
             self.tcp.flush()

@@ -1,0 +1,1 @@
+"""Correlation: SIP messages into transactions, dialogs, subscriptions, registrations and calls, and findings."""

@@ -1,0 +1,153 @@
+"""The passive observer: SIP messages in, calls, transactions and findings out, as the capture goes.
+
+Memory follows what is still open, not the capture's size: a call that has been quiet for 64*T1 and expects
+nothing more (no ringing INVITE, no call up, no live subscription) is closed there and then. Its findings are
+judged, and its summary and transactions go to the sinks the caller gave, so a report can write them out and let
+them go. Whatever is still open when the capture ends is closed at its last frame's time.
+"""
+
+from __future__ import annotations
+
+import heapq
+
+from .calls import Call
+from .findings import SEVERITIES, Finding
+from .metrics import Stats
+from .transactions import TIMEOUT, Transaction
+
+SEVERITY_ORDER = {severity: rank for rank, severity in enumerate(SEVERITIES)}
+
+
+class Analyzer:
+    """Feed it every message in capture order with ``feed``, then call ``finish``.
+
+    ``on_call(summary)`` receives each call's summary (a dict, see ``Call.summary``) and ``on_transaction`` each
+    ``Transaction`` when its call is closed; findings are kept (they are few) and returned by ``finish``.
+    """
+
+    def __init__(self, on_call=None, on_transaction=None):
+        self.calls: dict[str, Call] = {}
+        self.stats = Stats()
+        self.findings: list[Finding] = []
+        self.messages = 0
+        self.now = 0
+        self._queue: list[tuple[int, int, Call]] = []  # (when to look at the call again, tie-break, call)
+        self._pushed = 0
+        self._links: dict[str, str] = {}  # union-find parents over Call-IDs and "session:" ids
+        self.on_call = on_call
+        self.on_transaction = on_transaction
+
+    def feed(self, message) -> None:
+        index = self.messages
+        self.messages = index + 1
+        time = message.time
+        if time > self.now:
+            self.now = time
+        call_id = message.call_id
+        if call_id is None:
+            self.stats.uncorrelated += 1
+            return
+        call = self.calls.get(call_id)
+        if call is None:
+            call = self.calls[call_id] = Call(call_id, self.stats)
+            self._push(time + TIMEOUT, call)
+        call.feed(message, index)
+        queue = self._queue
+        while queue and queue[0][0] <= self.now:
+            self._look_at(heapq.heappop(queue)[2])
+
+    def finish(self, end_time: int | None = None) -> list[Finding]:
+        """Close every call still open at ``end_time`` (the capture's last frame); the findings, in order."""
+        now = max(self.now, end_time or 0)
+        for call in sorted(self.calls.values(), key=lambda c: c.first_time):
+            self._close(call, now)
+        self._queue.clear()
+        self.findings.sort(key=lambda f: (f.time, SEVERITY_ORDER[f.severity]))
+        return self.findings
+
+    def linked_calls(self) -> list[list[str]]:
+        """Groups of Call-IDs that are legs of one call (X-CID, X-Call-ID, a shared Session-ID)."""
+        groups: dict[str, list[str]] = {}
+        for node in self._links:
+            if not node.startswith("session:"):
+                groups.setdefault(self._root(node), []).append(node)
+        return sorted(sorted(group) for group in groups.values() if len(group) > 1)
+
+    # -- closing calls -------------------------------------------------------------------------------------
+    def _push(self, when: int, call: Call) -> None:
+        self._pushed += 1
+        heapq.heappush(self._queue, (when, self._pushed, call))
+
+    def _look_at(self, call: Call) -> None:
+        if self.calls.get(call.call_id) is not call:
+            return  # closed already
+        due = call.last_time + TIMEOUT
+        if due > self.now:
+            self._push(due, call)
+        elif call.can_close(self.now):
+            self._close(call, self.now)
+        else:
+            self._push(self.now + TIMEOUT, call)
+
+    def _close(self, call: Call, now: int) -> None:
+        del self.calls[call.call_id]
+        findings = call.findings(now)
+        for finding in findings:
+            self.stats.finding(finding.severity)
+        self.findings.extend(findings)
+        summary = call.summary(now, findings)
+        self.stats.call(summary)
+        for other in call.links:
+            self._union(call.call_id, other)
+        if self.on_transaction is not None:
+            for txn in call.transactions.values():
+                self.on_transaction(txn)
+        if self.on_call is not None:
+            self.on_call(summary)
+
+    def _root(self, node: str) -> str:
+        links = self._links
+        while links[node] != node:
+            links[node] = links[links[node]]
+            node = links[node]
+        return node
+
+    def _union(self, a: str, b: str) -> None:
+        for node in (a, b):
+            self._links.setdefault(node, node)
+        root_a, root_b = self._root(a), self._root(b)
+        if root_a != root_b:
+            self._links[root_b] = root_a
+
+
+class Analysis:
+    """A whole analysis held in memory (for small captures, tests and library use)."""
+
+    def __init__(self, calls: list[dict], transactions: list[Transaction], findings: list[Finding], stats: Stats,
+                 linked_calls: list[list[str]]):
+        self.calls = calls
+        self.transactions = transactions
+        self.findings = findings
+        self.stats = stats
+        self.linked_calls = linked_calls
+
+    def call(self, call_id: str) -> dict | None:
+        return next((c for c in self.calls if c["call_id"] == call_id), None)
+
+    def finding_ids(self, at_least: str = "info") -> list[str]:
+        """The ids of the findings at ``at_least`` severity or above, in order."""
+        rank = SEVERITY_ORDER[at_least]
+        return [f.id for f in self.findings if SEVERITY_ORDER[f.severity] <= rank]
+
+
+def analyze_messages(messages, end_time: int | None = None) -> Analysis:
+    """Correlate ``messages`` (in capture order) and keep everything."""
+    calls: list[dict] = []
+    transactions: list[Transaction] = []
+    analyzer = Analyzer(on_call=calls.append, on_transaction=transactions.append)
+    for message in messages:
+        analyzer.feed(message)
+    findings = analyzer.finish(end_time)
+    calls.sort(key=lambda c: (c["start"], c["first_frame"]))
+    transactions.sort(key=lambda t: t.index)
+    return Analysis(calls, transactions, findings, analyzer.stats, analyzer.linked_calls())
