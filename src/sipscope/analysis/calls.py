@@ -14,7 +14,7 @@ from .dialogs import Dialog, dialog_key
 from .findings import ERROR, INFO, WARNING, Finding
 from .registrations import Registration
 from .subscriptions import REFRESH, Subscription
-from .transactions import ACCEPTED, COMPLETED, T1, TIMEOUT, Transaction, duration_text, seconds, top_via, \
+from .transactions import ACCEPTED, COMPLETED, T1, TIMEOUT, Transaction, duration_text, seconds, \
     transaction_key
 
 _CREDENTIALS = re.compile(rb"\n(?:Authorization|Proxy-Authorization)[ \t]*:", re.I)
@@ -83,7 +83,8 @@ class Call:
         self.dialogs: dict[tuple, Dialog] = {}
         self.subscriptions: list[Subscription] = []
         self.registrations: dict[str, Registration] = {}
-        self.last_cseq: dict[tuple, int] = {}
+        self.last_cseq: dict[tuple, tuple] = {}
+        """(From tag, To tag) -> (CSeq number, method, source address) of the last new request."""
         self.reliable: dict[tuple[int, int], list] = {}
         """(INVITE CSeq, RSeq) -> [frame, time, PRACK frame or None]: RFC 3262's reliable provisionals."""
         self.orphans: list[Transaction] = []
@@ -91,6 +92,7 @@ class Call:
         self.unknown_notifies: list[Transaction] = []
         self.unmatched: list[tuple[int, int, int]] = []
         """(frame, time, status) of responses whose request is not in the capture."""
+        self.rejected_credentials: list[Transaction] = []
         self.found: list[Finding] = []
         """Findings made on the spot (the rest wait for ``findings``)."""
         self.ringing_time: int | None = None
@@ -111,12 +113,12 @@ class Call:
 
     def _request(self, message, index: int) -> None:
         method = message.method
-        sent_by, branch = top_via(message.via)
+        branch = message.branch
         from_tag, to_tag = message.from_tag, message.to_tag
         frame, time = message.frames[-1], message.time
         if self.kind is None and to_tag is None:
             self.kind = "call" if method == "INVITE" else method.lower()
-        key = transaction_key(method, message.cseq_number, sent_by, branch, from_tag)
+        key = transaction_key(method, message.cseq_number, branch, from_tag)
         txn = self.transactions.get(key)
         if method == "ACK":
             self.stats.request(method, False)
@@ -135,11 +137,11 @@ class Call:
         if _CREDENTIALS.search(message.raw, 0, message.body_start):
             txn.credentials = True
         if method != "CANCEL":
-            self._check_cseq(txn)
+            self._check_cseq(message, txn)
         if method == "INVITE" and to_tag is None:
             self._initial_invite(message, txn)
         elif method == "CANCEL":
-            invite = self.transactions.get(transaction_key("INVITE", txn.cseq, sent_by, branch, from_tag))
+            invite = self.transactions.get(transaction_key("INVITE", txn.cseq, branch, from_tag))
             if invite is not None and invite.cancelled_by is None:
                 invite.cancelled_by = txn
         elif method == "REGISTER":
@@ -150,14 +152,15 @@ class Call:
             self._subscribe(message, txn)
         elif method == "NOTIFY":
             self._notify(message, txn)
+        if method == "BYE" and to_tag is None:
+            to_tag = txn.to_tag = self._bye_without_tag(txn)
         if to_tag is not None:
             self._in_dialog(message, txn)
 
     def _response(self, message, index: int) -> None:
         status = message.status
-        sent_by, branch = top_via(message.via)
         from_tag, to_tag = message.from_tag, message.to_tag
-        txn = self.transactions.get(transaction_key(message.cseq_method, message.cseq_number, sent_by, branch,
+        txn = self.transactions.get(transaction_key(message.cseq_method, message.cseq_number, message.branch,
                                                     from_tag))
         if txn is None:
             self.stats.response(status, False)
@@ -194,9 +197,7 @@ class Call:
         if txn.credentials and (status == 403 or (status in CHALLENGES and
                                                   not _STALE.search(message.raw, 0, message.body_start))):
             # Section 22.2-22.3: a stale nonce asks for a retry with the same credentials, not a rejection.
-            self.found.append(Finding(
-                "auth.rejected", self.call_id, [txn.frame, frame],
-                f"{method} carried credentials but was answered {status} {response.reason}".rstrip(), txn.time))
+            self.rejected_credentials.append(txn)
         if status == 491:
             self.found.append(Finding(
                 "invite.glare", self.call_id, [txn.frame, frame],
@@ -248,8 +249,21 @@ class Call:
 
     def _ack_2xx(self, message, index: int, from_tag, to_tag, frame: int, time: int) -> None:
         """The ACK of a 2xx is matched by its dialog and its CSeq number (RFC 3261 section 13.2.2.4)."""
+        cseq = message.cseq_number
         dialog = self.dialogs.get(dialog_key(from_tag, to_tag))
-        if dialog is not None and dialog.acked(message.cseq_number, index, frame, time):
+        if dialog is not None and dialog.acked(cseq, index, frame, time):
+            return
+        # Section 12.2.1.1 asks for the 2xx's To tag; some stacks leave it out or get it wrong. When exactly one
+        # 2xx of this end waits for an ACK with this CSeq, that is the one meant, but a strict peer would disagree.
+        waiting = [d for d in self.dialogs.values() if d.local_tag == from_tag and cseq in d.acks
+                   and d.acks[cseq].ack is None]
+        if len(waiting) == 1:
+            waiting[0].acked(cseq, index, frame, time)
+            self.found.append(Finding(
+                "dialog.tag_mismatch", self.call_id, [waiting[0].acks[cseq].frame, frame],
+                f"ACK (CSeq {cseq}) has To tag {to_tag or '(none)'}, not the {waiting[0].remote_tag} of the "
+                f"{waiting[0].acks[cseq].status} it acknowledges: matched by Call-ID, From tag and CSeq", time,
+                inferred=True))
             return
         # A stack that gives the ACK of a failure a branch of its own (against section 17.1.1.3): match it by
         # CSeq and From tag to the INVITE still waiting for one.
@@ -261,6 +275,21 @@ class Call:
         self.found.append(Finding("dialog.unknown", self.call_id, [frame],
                                   f"ACK (CSeq {message.cseq_number}) for no 2xx or failure in the capture", time,
                                   severity=INFO, inferred=True))
+
+    def _bye_without_tag(self, txn: Transaction) -> str | None:
+        """The other tag of the one live dialog a BYE without a To tag can be meant for (a BYE is never sent
+        outside a dialog, RFC 3261 section 15), or None."""
+        live = [d for d in self.dialogs.values() if d.method == "INVITE" and d.state in (dlg.EARLY, dlg.CONFIRMED)
+                and txn.from_tag in (d.local_tag, d.remote_tag)]
+        if len(live) != 1:
+            return None
+        dialog = live[0]
+        other = dialog.remote_tag if txn.from_tag == dialog.local_tag else dialog.local_tag
+        self.found.append(Finding(
+            "dialog.tag_mismatch", self.call_id, [txn.frame],
+            f"BYE (CSeq {txn.cseq}) has no To tag: matched by Call-ID and From tag to the dialog with tag {other}",
+            txn.time, inferred=True))
+        return other
 
     def _prack(self, message, txn: Transaction) -> None:
         rack = message.value("RAck")
@@ -294,18 +323,32 @@ class Call:
             if txn.method == "PRACK":
                 self._prack(message, txn)
 
-    def _check_cseq(self, txn: Transaction) -> None:
+    def _check_cseq(self, message, txn: Transaction) -> None:
         """Section 12.2.1.1 and 8.1.1.5: each new request from one end raises its CSeq number."""
         if txn.cseq is None:
             return
         key = (txn.from_tag, txn.to_tag)
         last = self.last_cseq.get(key)
-        if last is not None and txn.cseq <= last:
-            self.found.append(Finding(
-                "cseq.out_of_order", self.call_id, [txn.frame],
-                f"{txn.method} has CSeq {txn.cseq}, not above the {last} this end used before", txn.time))
-        else:
-            self.last_cseq[key] = txn.cseq
+        if last is not None:
+            number, method, src = last
+            # The same number and method from another address is the request relayed by another element.
+            if txn.cseq < number or txn.cseq == number and (txn.method != method or txn.src == src):
+                if not self._forwarded(message, txn):
+                    self.found.append(Finding(
+                        "cseq.out_of_order", self.call_id, [txn.frame],
+                        f"{txn.method} has CSeq {txn.cseq}, not above the {number} ({method}) this end used "
+                        "before", txn.time))
+                return
+        self.last_cseq[key] = (txn.cseq, txn.method, txn.src)
+
+    def _forwarded(self, message, txn: Transaction) -> bool:
+        """Whether the request is one already seen, forwarded by a proxy (section 16.6 step 8): a Via below its
+        top one is the top Via of a request of the call with the same method and CSeq."""
+        for hop in message.values("Via")[1:]:
+            key = transaction_key(txn.method, txn.cseq, hop.branch, txn.from_tag)
+            if key in self.transactions:
+                return True
+        return False
 
     # -- subscriptions -------------------------------------------------------------------------------------
     def _refer(self, message, txn: Transaction) -> None:
@@ -468,6 +511,22 @@ class Call:
                                  f"{len(frames)} response(s) ({', '.join(map(str, codes))}) to requests not in the "
                                  "capture", self.unmatched[0][1], inferred=True))
         found.extend(self._invite_findings())
+        found.extend(self._auth_findings())
+        return found
+
+    def _auth_findings(self) -> list[Finding]:
+        """Credentials refused: an error, unless a later request of the same kind from the same end succeeded
+        (servers that change their nonce refuse the old one without saying ``stale``)."""
+        found = []
+        for txn in self.rejected_credentials:
+            final = txn.final
+            later = next((t for t in self.transactions.values() if t.time > txn.time and t.method == txn.method
+                          and t.from_tag == txn.from_tag and t.final is not None and t.final.status < 300), None)
+            recovered = f"; a later {later.method} succeeded (frame {later.final.frame})" if later else ""
+            found.append(Finding(
+                "auth.rejected", self.call_id, [txn.frame, final.frame],
+                f"{txn.method} carried credentials but was answered {final.status} {final.reason}".rstrip()
+                + recovered, txn.time, severity=WARNING if later else None))
         return found
 
     def _transaction_findings(self, txn: Transaction, now: int) -> list[Finding]:
@@ -492,7 +551,7 @@ class Call:
             found.append(Finding(
                 "request.unanswered", call_id, [txn.frame, *(f for _i, f, _t in copies)],
                 f"{txn.method} (CSeq {txn.cseq}) got {what}: {sent}; {why}", txn.time,
-                severity=None if conclusive else WARNING, inferred=True, conclusive=conclusive))
+                severity=None if conclusive else _inconclusive(copies), inferred=True, conclusive=conclusive))
             return found
         if copies:
             first = txn.first_response
@@ -674,7 +733,13 @@ def _ack_missing(call_id, status, reason, cseq, frame, time, copies, now, conclu
         why = f"inconclusive: the capture ended {duration_text(now - time)} after it, before 64*T1 (32 s)"
     return Finding("ack.missing", call_id, [frame, *(f for _i, f, _t in copies)],
                    f"{status} {reason} to INVITE (CSeq {cseq}) never got its ACK{resent}; {why}", time,
-                   severity=None if conclusive else WARNING, inferred=True, conclusive=conclusive)
+                   severity=None if conclusive else _inconclusive(copies), inferred=True, conclusive=conclusive)
+
+
+def _inconclusive(copies: list) -> str:
+    """The severity of an absence the capture ended too soon to prove: a warning when the sender was already
+    retransmitting (it was waiting for something), else only worth knowing."""
+    return WARNING if copies else INFO
 
 
 def _resent(call_id, status, reason, cseq, frame, time, copies, ack_time) -> Finding:

@@ -13,6 +13,7 @@ SEVERITIES = (ERROR, WARNING, INFO)
 FINDINGS: dict[str, tuple[str, str]] = {
     # id: (usual severity, what it means)
     "ack.missing": (ERROR, "a final response to an INVITE never got its ACK"),
+    "dialog.tag_mismatch": (WARNING, "an ACK or BYE that names its dialog wrongly (no To tag, or another one)"),
     "request.unanswered": (ERROR, "a request got no response at all"),
     "request.retransmitted": (WARNING, "a request was sent more than once before it was answered"),
     "response.retransmitted": (WARNING, "a response was sent more than once (a final one: its ACK did not arrive)"),

@@ -51,6 +51,7 @@ SUBSCRIPTION_TABLE: dict[tuple[str, str], str] = {
     (ACTIVE, REJECT): TERMINATED,
     (ACCEPTED, REFRESH): ACCEPTED,
     (ACCEPTED, ACCEPT): ACCEPTED,
+    (ACCEPTED, REJECT): TERMINATED,
     (TERMINATED, ACCEPT): TERMINATED,  # the 2xx, overtaken by a NOTIFY that already ended it
     (TERMINATED, REFRESH): TERMINATED,  # an unsubscribe (Expires: 0) crossing the final NOTIFY
     (TERMINATED, REJECT): TERMINATED,

@@ -5,16 +5,16 @@ merges the client's and the server's (figures 5 to 8 of RFC 3261, with the Accep
 INVITE answered with a 2xx). It never rejects a message: an event the table has no entry for is recorded as
 unexpected, and the checks turn it into a finding.
 
-Matching (RFC 3261 sections 17.1.3 and 17.2.3): the top Via's branch, its sent-by, and the method, where an ACK
-belongs to its INVITE. The CSeq number is part of the key too: a stack that reuses a branch for a new request then
-gets two transactions instead of one confused one. A branch without the RFC 3261 magic cookie (RFC 2543 peers)
-is not unique, so the From tag is added, which is what section 17.2.3's fallback comparison amounts to for
-messages that all share the Call-ID (transactions live inside their call, see ``calls.py``).
+Matching (RFC 3261 section 17.1.3): the top Via's branch and the method, where an ACK belongs to its INVITE.
+The server side's rule (section 17.2.3) adds the Via's sent-by, but a NAT or an ALG on the path may rewrite it
+in the response, so the observer leaves it out. The CSeq number is part of the key: a stack that reuses a branch
+for a new request then gets two transactions instead of one confused one. A branch without the RFC 3261 magic
+cookie (RFC 2543 peers) is not unique, so the From tag is added, which is what section 17.2.3's fallback
+comparison amounts to for messages that all share the Call-ID (transactions live inside their call, see
+``calls.py``).
 """
 
 from __future__ import annotations
-
-import re
 
 T1 = 500_000_000
 """RFC 3261 section 17.1.1.1: the round-trip estimate, 500 ms unless configured otherwise (in ns)."""
@@ -92,33 +92,13 @@ NON_INVITE_TABLE: dict[tuple[str, str], tuple[str, str | None]] = {
     (COMPLETED, FAILURE_AGAIN): (COMPLETED, RESENT),
 }
 
-_TOP_VIA = re.compile(r"[^/]*/[^/]*/\s*[^\s;,]+\s+([^;,]*)(?:;([^,]*))?")
-_BRANCH = re.compile(r"(?:^|;)\s*branch\s*=\s*([^;,\s]+)", re.I)
-
-
-def top_via(via: str | None) -> tuple[str, str | None]:
-    """``(sent_by, branch)`` of the first hop of a Via value: sent-by lower-cased without spaces."""
-    if via is None:
-        return "", None
-    match = _TOP_VIA.match(via)
-    if match is None:
-        return "", None
-    params = match.group(2)
-    branch = None
-    if params:
-        found = _BRANCH.search(params)
-        if found is not None:
-            branch = found.group(1)
-    return match.group(1).replace(" ", "").lower(), branch
-
-
-def transaction_key(method: str, cseq_number, sent_by: str, branch: str | None, from_tag: str | None) -> tuple:
+def transaction_key(method: str, cseq_number, branch: str | None, from_tag: str | None) -> tuple:
     """The key a request or response is matched on; ``method`` is the request's or the CSeq's."""
     if method == "ACK":
         method = "INVITE"
     if branch is not None and branch.startswith(MAGIC_COOKIE):
-        return (branch, sent_by, method, cseq_number)
-    return (branch, sent_by, method, cseq_number, from_tag)
+        return (branch, method, cseq_number)
+    return (branch, method, cseq_number, from_tag)
 
 
 def response_event(status: int, again: bool) -> str:
