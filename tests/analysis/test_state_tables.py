@@ -339,9 +339,6 @@ def test_ack_for_an_unknown_2xx_is_reported():
     assert dialog.acks[1].ack is None
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: any final response to a BYE ends the dialog, so the BYE a UAC resends "
-                   "with credentials after a 401/407 is reported as a request after the end (RFC 3261 sections "
-                   "8.1.3.5 and 22.2: the challenged BYE is resent in the same dialog, CSeq + 1)")
 def test_bye_resent_with_credentials_after_a_challenge():
     def in_dialog(method: str, cseq: int, branch: str, extra: str = "") -> bytes:
         raw = make_request(method=method, cseq=cseq, branch=branch, extra=extra)
@@ -472,9 +469,6 @@ def test_refresh_refused_for_good_ends_the_subscription(status):
     assert subscription.state == sub.TERMINATED
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: Subscription.answered ends the subscription on any refused refresh; "
-                   "RFC 6665 section 4.1.2.2 keeps it valid unless the status is 404, 405, 410, 416, 480-485, 489, "
-                   "501 or 604")
 @pytest.mark.parametrize("status", [407, 500, 503])
 def test_refresh_refused_for_now_keeps_the_subscription(status):
     subscription = subscription_in(sub.ACTIVE)

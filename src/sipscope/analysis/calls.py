@@ -65,6 +65,13 @@ def _address(uri: str) -> str:
 class Call:
     """The messages of one Call-ID and what they add up to."""
 
+    __slots__ = (
+        "call_id", "stats", "indices", "first_time", "last_time", "first_frame", "kind", "caller", "callee",
+        "caller_tag", "transactions", "invites", "dialogs", "subscriptions", "registrations", "last_cseq",
+        "reliable", "orphans", "unknown_notifies", "unmatched", "rejected_credentials", "found", "ringing_time",
+        "answer_time", "links",
+    )
+
     def __init__(self, call_id: str, stats):
         self.call_id = call_id
         self.stats = stats
@@ -179,7 +186,7 @@ class Call:
         if method == "INVITE":
             self._invite_response(txn, response, to_tag)
         elif status >= 200:
-            if method == "BYE":
+            if method == "BYE" and status not in CHALLENGES:  # a challenged BYE is sent again with credentials
                 dialog = self.dialogs.get(dialog_key(from_tag, to_tag))
                 if dialog is not None:
                     dialog.apply(dlg.BYE_DONE, frame, time)

@@ -20,6 +20,10 @@ NOTIFY_EVENT = {"pending": NOTIFY_PENDING, "active": NOTIFY_ACTIVE, "terminated"
 
 UNEXPECTED = "unexpected"
 
+# RFC 6665 section 4.1.2.2: the failures of a refresh that end the subscription; after any other the subscription
+# stays as it was until it expires.
+ENDS_SUBSCRIPTION = frozenset((404, 405, 410, 416, 480, 481, 482, 483, 484, 485, 489, 501, 604))
+
 # RFC 6665 section 4.1.2 (subscriber) and 4.2.2 (notifier); a NOTIFY may overtake the 2xx (section 4.1.2.4):
 #
 #   SUBSCRIBE/REFER          2xx                 NOTIFY (pending)          NOTIFY (active)
@@ -120,8 +124,11 @@ class Subscription:
             self.notifier_tag = self.notifier_tag or notifier_tag
             if expires is not None:
                 self.expires_at = time + expires * 1_000_000_000
-        elif self.final_status is None:
-            self.final_status = status
+        else:
+            if self.final_status is None:
+                self.final_status = status
+            if self.state != REQUESTED and status not in ENDS_SUBSCRIPTION:
+                return  # a refresh refused for now: the subscription lives until it expires
         self.apply(ACCEPT if status < 300 else REJECT, frame, time)
 
     def notified(self, frame: int, time: int, notifier_tag, state: str | None, reason: str | None,

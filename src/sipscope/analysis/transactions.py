@@ -139,7 +139,7 @@ class Transaction:
     __slots__ = (
         "key", "method", "cseq", "branch", "call_id", "from_tag", "to_tag", "state", "src", "dst", "transport",
         "index", "frame", "time", "copies", "responses", "ack", "ack_copies", "unexpected", "credentials",
-        "cancelled_by", "extra",
+        "cancelled_by", "extra", "final",
     )
 
     def __init__(self, key: tuple, message, index: int, branch, from_tag, to_tag):
@@ -169,6 +169,8 @@ class Transaction:
         self.credentials = False
         """Whether the request carried Authorization or Proxy-Authorization."""
         self.cancelled_by: Transaction | None = None
+        self.final: Response | None = None
+        """The first final response, or the first 2xx if a fork answered after a failure: it decides an INVITE."""
         self.extra: dict | None = None
         """What one kind of request needs kept (a REFER's Refer-To...): filled by the call that owns it."""
 
@@ -197,6 +199,8 @@ class Transaction:
                 return seen, True, self.apply(response_event(status, True), frame, time)
         response = Response(status, message.reason, to_tag, index, frame, time, rseq)
         self.responses.append(response)
+        if status >= 200 and (self.final is None or status < 300 <= self.final.status):
+            self.final = response
         return response, False, self.apply(response_event(status, False), frame, time)
 
     def acked(self, index: int, frame: int, time: int) -> str | None:
@@ -210,30 +214,8 @@ class Transaction:
 
     # -- views ---------------------------------------------------------------------------------------------
     @property
-    def final(self) -> Response | None:
-        """The first final response (a 2xx if any fork answered: that decides an INVITE)."""
-        finals = [r for r in self.responses if r.status >= 200]
-        for response in finals:
-            if response.status < 300:
-                return response
-        return finals[0] if finals else None
-
-    @property
     def first_response(self) -> Response | None:
         return self.responses[0] if self.responses else None
-
-    def finals(self) -> list[Response]:
-        return [r for r in self.responses if r.status >= 200]
-
-    def frames(self) -> list[int]:
-        """Every frame of the transaction: request, copies, responses, ACK."""
-        frames = [self.frame, *(f for _i, f, _t in self.copies)]
-        for response in self.responses:
-            frames.append(response.frame)
-            frames.extend(f for _i, f, _t in response.copies)
-        if self.ack is not None:
-            frames.append(self.ack[1])
-        return sorted(frames)
 
     def as_dict(self) -> dict:
         first, final = self.first_response, self.final
