@@ -152,8 +152,6 @@ def test_reliable_183_resent_and_never_pracked_is_prack_missing(tmp_path):
     assert analysis.calls[0]["outcome"] == "failed"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a 481 to a PRACK (RFC 3262 section 3: no such reliable response) ends "
-                   "the early INVITE dialog, so the 200 and the BYE that follow are reported as unexpected")
 def test_prack_naming_no_reliable_response_is_prack_unmatched(tmp_path):
     wire = Wire()
     d = alice_calls_bob(wire)
@@ -472,8 +470,6 @@ def test_bye_for_a_dialog_that_began_before_the_capture_answered_481(tmp_path):
     assert finding(analysis, "dialog.unknown").frames == [bye.frame, unknown.frame]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a 481 to a BYE inside a dialog the capture saw set up is not reported: "
-                   "dialog.unknown is only raised for dialogs the capture never saw")
 def test_bye_answered_481_by_a_peer_that_lost_the_dialog(tmp_path):
     """Bob's phone restarted during the call: Alice's BYE names a dialog it no longer knows."""
     wire = Wire()
@@ -519,8 +515,6 @@ def test_register_challenged_then_accepted(tmp_path):
     assert methods_and_states(analysis) == [("REGISTER", 1, "completed"), ("REGISTER", 2, "completed")]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: credentials refused with 403 on a REGISTER are reported twice, as "
-                   "auth.rejected and as register.failed (the INVITE path leaves it to auth.rejected)")
 def test_register_credentials_refused_with_403(tmp_path):
     wire = Wire()
     d = registration(wire)
@@ -555,8 +549,6 @@ def test_subscribe_accepted_and_no_notify_for_40_seconds(tmp_path):
     assert (sub["kind"], sub["event"], sub["state"]) == ("subscribe", "presence", "accepted")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a NOTIFY for an unknown subscription answered 481 is reported twice, "
-                   "as notify.unknown_subscription and as dialog.unknown, with the same frames")
 def test_notify_for_an_unknown_subscription_answered_481(tmp_path):
     wire = Wire()
     d = alice_calls_bob(wire, "sub-2@192.0.2.20")

@@ -157,8 +157,8 @@ class Call:
             self._refer(message, txn)
         elif method == "SUBSCRIBE":
             self._subscribe(message, txn)
-        elif method == "NOTIFY":
-            self._notify(message, txn)
+        elif method == "NOTIFY" and not self._notify(message, txn):
+            return  # notify.unknown_subscription says it: its dialog is unknown for the same reason
         if method == "BYE" and to_tag is None:
             to_tag = txn.to_tag = self._bye_without_tag(txn)
         if to_tag is not None:
@@ -196,11 +196,18 @@ class Call:
                 self._registered(message, txn, response)
         if status < 300:
             return
-        if status in (481, 408) and txn.to_tag is not None:
-            # Section 12.2.1.2: the dialog is gone (481) or its peer unreachable (408).
+        if status in (481, 408) and txn.to_tag is not None and method != "PRACK":
+            # Section 12.2.1.2: the dialog is gone (481) or its peer unreachable (408). A 481 to PRACK only says
+            # that no such reliable response exists (RFC 3262 section 3).
             dialog = self.dialogs.get(dialog_key(txn.from_tag, txn.to_tag))
             if dialog is not None:
                 dialog.apply(dlg.GONE, frame, time)
+                if status == 481:
+                    self.found.append(Finding(
+                        "dialog.unknown", self.call_id, [txn.frame, frame],
+                        f"{method} (CSeq {txn.cseq}) in a dialog the capture saw set up was answered 481 "
+                        f"{response.reason}: the peer lost the dialog (restarted, or timed it out)".rstrip(),
+                        txn.time))
         if txn.credentials and (status == 403 or (status in CHALLENGES and
                                                   not _STALE.search(message.raw, 0, message.body_start))):
             # Section 22.2-22.3: a stale nonce asks for a retry with the same credentials, not a rejection.
@@ -398,14 +405,15 @@ class Call:
         if 200 <= response.status < 300 and txn.to_tag is None:  # RFC 6665 section 4.1.2.1: a new dialog
             self._dialog(txn.from_tag, response.to_tag, txn.method, response.frame, response.time, dlg.CONFIRMED)
 
-    def _notify(self, message, txn: Transaction) -> None:
+    def _notify(self, message, txn: Transaction) -> bool:
+        """Add a NOTIFY to its subscription; False when there is none."""
         event = message.value("Event")
         package = event.package.lower() if event is not None and event.package else ""
         event_id = event.id if event is not None else None
         sub = self._subscription_for(package, event_id, txn.to_tag)
         if sub is None:
             self.unknown_notifies.append(txn)
-            return
+            return False
         txn.extra = sub
         state = message.value("Subscription-State")
         fragment = None
@@ -419,6 +427,7 @@ class Call:
         if txn.to_tag is not None and dialog_key(txn.from_tag, txn.to_tag) not in self.dialogs:
             # RFC 6665 section 4.4.1: the NOTIFY may arrive before the 2xx that creates the dialog.
             self._dialog(txn.to_tag, txn.from_tag, sub.kind.upper(), txn.frame, txn.time, dlg.CONFIRMED)
+        return True
 
     def _subscription_for(self, package: str, event_id, subscriber_tag) -> Subscription | None:
         """RFC 6665 section 4.4.1 (and RFC 3515 section 2.4.6 for REFER, whose first NOTIFY may omit the id)."""

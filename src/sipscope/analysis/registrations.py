@@ -69,7 +69,8 @@ class Registration:
 
     def findings(self, call_id: str) -> list[Finding]:
         last = self.attempts[-1]
-        if last.status is None or last.status < 300 or last.status in CHALLENGES:
+        if last.status is None or last.status < 300 or last.status in CHALLENGES or \
+                last.credentials and last.status == 403:
             return []  # a rejected credential is auth.rejected; no answer is request.unanswered
         return [Finding("register.failed", call_id, [last.frame, last.final_frame],
                         f"REGISTER for {self.aor} failed with {last.status} {last.reason}".rstrip(), last.time)]
