@@ -141,3 +141,44 @@ def test_headers_shows_each_header_as_read(tmp_path):
     text = run_cli("messages", "--headers", str(path)).stdout.decode()
     assert "      Date: Fri, 01 Jan 2010 16:00:00 EST\n" in text
     assert "defects=sip.date.invalid" in text
+
+
+def test_analyze_json_is_one_document_with_every_part():
+    result = run_cli("analyze", "--json", str(SAMPLES / "refer-transfer-udp.pcap"))
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["schema"] == "sipscope.analysis/1"
+    assert list(document) == ["schema", "messages", "calls", "transactions", "findings", "linked_calls", "stats",
+                              "capture"]
+    assert [m["frames"] for m in document["messages"]] == [[n] for n in range(1, 14)]
+    [call] = document["calls"]
+    assert (call["outcome"], call["messages"]) == ("answered", list(range(13)))
+    assert [(t["method"], t["cseq"], t["final"]) for t in document["transactions"]] == [
+        ("INVITE", 1, 200), ("REFER", 101, 202), ("NOTIFY", 2, 200), ("NOTIFY", 3, 200), ("BYE", 102, 200)]
+    assert document["findings"] == [{
+        "id": "refer.transfer_failed", "severity": "warning", "call_id": call["call_id"], "frames": [6, 10],
+        "summary": "transfer to <sip:carol@127.0.0.1:5199> failed: the NOTIFY reports 486 Busy Here",
+        "inferred": False, "conclusive": True,
+    }]
+    assert document["stats"]["requests"]["NOTIFY"] == {"count": 2, "retransmissions": 0}
+    assert document["stats"]["outcomes"] == {"answered": 1}
+    assert document["capture"]["frames"] == 13
+
+
+def test_analyze_text_report_lists_calls_findings_and_statistics():
+    result = run_cli("analyze", str(SAMPLES / "busy-udp.pcap"), str(SAMPLES / "missing-ack-udp.pcap"))
+    assert result.returncode == 0, result.stderr
+    text = result.stdout.decode()
+    assert "Calls: 2" in text
+    assert "busy 486" in text and "answered" in text
+    assert "Findings: 2 (0 error, 1 warning, 1 info)" in text
+    assert "ack.missing" in text and "[inconclusive]" in text
+    assert "responses: 100 2, 180 1, 200 4 (3 resent), 486 1" in text
+
+
+def test_analyze_unreadable_input_is_exit_code_2(tmp_path):
+    bad = tmp_path / "bad.pcap"
+    bad.write_bytes(b"not a capture at all")
+    result = run_cli("analyze", str(bad))
+    assert result.returncode == 2
+    assert result.stderr.decode().count("\n") == 1 and "Traceback" not in result.stderr.decode()
