@@ -130,6 +130,8 @@ class Analysis:
         self.findings = findings
         self.stats = stats
         self.linked_calls = linked_calls
+        self.capture: dict | None = None
+        """Where the frames went (``Ingestion.summary()``), when the analysis was made from capture files."""
 
     def call(self, call_id: str) -> dict | None:
         return next((c for c in self.calls if c["call_id"] == call_id), None)
