@@ -43,11 +43,11 @@ class TextReport:
         if self.others:
             lines[0] += " (other Call-IDs: " + ", ".join(f"{n} {kind}" for kind, n in sorted(self.others.items())) + ")"
         if self.rows:
-            lines.append(f"  {'time':>10}  {'caller':<24} {'callee':<24} {'outcome':<16} {'setup':>7} "
+            lines.append(f"  {'time':>10}  {'caller':<28} {'callee':<28} {'outcome':<16} {'setup':>7} "
                          f"{'duration':>9} {'finds':>5}  call-id")
         for _index, start, caller, callee, outcome, setup, duration, count, call_id in self.rows:
             lines.append(
-                f"  {start - t0:>10.3f}  {_cut(caller, 24):<24} {_cut(callee, 24):<24} {outcome:<16} "
+                f"  {start - t0:>10.3f}  {_cut(caller, 28):<28} {_cut(callee, 28):<28} {outcome:<16} "
                 f"{_number(setup):>7} {_number(duration):>9} {count:>5}  {printable(call_id)}")
         return lines + [""]
 
