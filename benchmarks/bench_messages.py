@@ -54,11 +54,11 @@ def tree_rss_mb(pid):
     return total
 
 
-def run(cmd, stdout=subprocess.DEVNULL):
+def run(cmd, stdout=subprocess.DEVNULL, cwd=None, env=None):
     """Run cmd to completion; return (wall seconds, peak memory of its process tree in MB, exit code)."""
     start = time.perf_counter()
     try:
-        proc = subprocess.Popen(cmd, stdout=stdout, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(cmd, stdout=stdout, stderr=subprocess.DEVNULL, cwd=cwd, env=env)
     except OSError:  # command not found
         return 0.0, 0.0, 127
     peak = 0.0
