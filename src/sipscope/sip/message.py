@@ -50,8 +50,10 @@ _CANONICAL.update(
     }
 )
 
-_TAG = re.compile(r";\s*tag\s*=\s*([^;,\s>]+)", re.I)
-_BRANCH = re.compile(r";\s*branch\s*=\s*([^;,\s]+)", re.I)
+# Read from the raw bytes: the analysis asks for these three of every message, and decoding whole values first
+# costs more than the search.
+_TAG = re.compile(rb";\s*tag\s*=\s*([^;,\s>]+)", re.I)
+_BRANCH = re.compile(rb";\s*branch\s*=\s*([^;,\s]+)", re.I)
 
 
 def canonical_name(raw_name: str) -> str:
@@ -234,12 +236,12 @@ class SipMessage:
     @property
     def branch(self) -> str | None:
         """The top Via's branch parameter (RFC 3261 section 8.1.1.7)."""
-        via = self.via
+        via = self._key_values[VIA]
         if via is None:
             return None
-        top = via.split(",", 1)[0]
-        match = _BRANCH.search(top)
-        return match.group(1) if match else None
+        comma = via.find(b",")
+        match = _BRANCH.search(via, 0, len(via) if comma < 0 else comma)
+        return match.group(1).decode("utf-8", "backslashreplace") if match else None
 
     @property
     def from_header(self) -> str | None:
@@ -251,20 +253,20 @@ class SipMessage:
 
     @property
     def from_tag(self) -> str | None:
-        return _tag(self.from_header)
+        return _tag(self._key_values[FROM])
 
     @property
     def to_tag(self) -> str | None:
-        return _tag(self.to_header)
+        return _tag(self._key_values[TO])
 
     def __repr__(self) -> str:
         return f"<SipMessage {self.start_line!r} frames={list(self.frames)}>"
 
 
-def _tag(value: str | None) -> str | None:
+def _tag(value: bytes | None) -> str | None:
     """The tag parameter of a From/To value, outside the angle brackets of its URI."""
     if not value:
         return None
-    close = value.rfind(">")
+    close = value.rfind(b">")
     match = _TAG.search(value, close + 1 if close >= 0 else 0)
-    return match.group(1) if match else None
+    return match.group(1).decode("utf-8", "backslashreplace") if match else None
