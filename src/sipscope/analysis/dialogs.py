@@ -80,7 +80,7 @@ class Dialog:
     """One dialog of a call: the tag of the end that created it (``local_tag``: the From tag of the creating
     request) and of the other end (``remote_tag``)."""
 
-    __slots__ = ("local_tag", "remote_tag", "state", "method", "created_frame", "created_time", "confirmed_time",
+    __slots__ = ("local_tag", "remote_tag", "state", "method", "created_frame", "confirmed_time",
                  "acks", "bye_frame", "bye_time", "bye_tag", "ended_time", "unexpected", "requests_after")
 
     def __init__(self, local_tag, remote_tag, method: str, frame: int, time: int, state: str = EARLY):
@@ -90,7 +90,6 @@ class Dialog:
         self.method = method
         """The request that created the dialog: INVITE, SUBSCRIBE, REFER or NOTIFY."""
         self.created_frame = frame
-        self.created_time = time
         self.confirmed_time: int | None = time if state == CONFIRMED else None
         self.acks: dict[int, PendingAck] = {}
         """CSeq number of each answered INVITE -> its 2xx and ACK."""

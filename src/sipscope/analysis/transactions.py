@@ -171,7 +171,7 @@ class Transaction:
         self.cancelled_by: Transaction | None = None
         self.final: Response | None = None
         """The first final response, or the first 2xx if a fork answered after a failure: it decides an INVITE."""
-        self.extra: dict | None = None
+        self.extra = None
         """What one kind of request needs kept (a REFER's Refer-To...): filled by the call that owns it."""
 
     # -- events --------------------------------------------------------------------------------------------
@@ -226,7 +226,7 @@ class Transaction:
             "copies": [{"index": i, "frame": f, "after": seconds(t - self.time)} for i, f, t in self.copies],
             "responses": [response.as_dict(self.time) for response in self.responses],
             "ack": None if self.ack is None else {"index": self.ack[0], "frame": self.ack[1],
-                                                  "after": seconds(self.ack[2] - self.time)},
+                                                  "after": seconds(self.ack[2] - self.time), "copies": self.ack_copies},
             "first_response_time": None if first is None else seconds(first.time - self.time),
             "final_response_time": None if final is None else seconds(final.time - self.time),
             "final": None if final is None else final.status,
