@@ -555,7 +555,9 @@ class Call:
                            and other.method != "CANCEL" for other in self.transactions.values())
             waited = now - txn.time
             conclusive = waited >= TIMEOUT or moved_on or _retransmitted_to_the_end(txn)
-            sent = f"sent {len(copies) + 1} times over {duration_text(copies[-1][2] - txn.time)}" if copies else "sent once"
+            sent = "sent once"
+            if copies:
+                sent = f"sent {len(copies) + 1} times over {duration_text(copies[-1][2] - txn.time)}"
             what = "no response at all" if not txn.responses else \
                 f"no final response, only {txn.responses[0].status}"
             if moved_on:

@@ -63,7 +63,8 @@ def _findings(findings) -> list[str]:
                 continue
             note = "" if finding.conclusive else " [inconclusive]"
             frames = ",".join(map(str, finding.frames[:12])) + (",..." if len(finding.frames) > 12 else "")
-            lines.append(f"  {severity:<7} {finding.id:<28} frames {frames}  call-id {printable(finding.call_id or '-')}")
+            call_id = printable(finding.call_id or "-")
+            lines.append(f"  {severity:<7} {finding.id:<28} frames {frames}  call-id {call_id}")
             lines.append(f"          {printable(finding.summary)}{note}")
     return lines + [""]
 
