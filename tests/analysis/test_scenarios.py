@@ -580,3 +580,46 @@ def test_refer_without_subscription_needs_no_notify(tmp_path):
     assert above_info(analysis) == []
     (sub,) = analysis.calls[0]["subscriptions"]
     assert (sub["kind"], sub["notify_expected"], sub["status"], sub["notifies"]) == ("refer", False, 202, [])
+
+
+def test_attended_transfer_with_refer_outside_a_dialog(tmp_path):
+    """RFC 3515 section 2.4.7: a REFER outside any dialog creates one with its 2xx; the NOTIFYs travel in it. A
+    Refer-To with Replaces (RFC 3891) names the call to take over: an attended transfer."""
+    wire = Wire("UDP")
+    d = Dialogue(wire, Party("bob", BOB, "b-9"), Party("alice", ALICE, "a-9"), "refer-out@192.0.2.20")
+    bob, alice = d.caller, d.callee
+    replaces = "call-7%40192.0.2.30%3Bto-tag%3Dc-7%3Bfrom-tag%3Da-7"
+    refer = d.out_of_dialog("REFER", extra=f"Refer-To: <sip:carol@example.com?Replaces={replaces}>\r\n")
+    d.respond(refer, 202)
+    done = notify_refer(d, alice, bob, "terminated;reason=noresource", "SIP/2.0 200 OK\r\n")
+    d.respond(done, 200)
+    analysis = wire.analyze(tmp_path)
+
+    assert analysis.findings == []
+    [call] = analysis.calls
+    assert call["kind"] == "refer"
+    [sub] = call["subscriptions"]
+    assert (sub["in_dialog"], sub["attended"], sub["outcome"], sub["state"]) == (False, True, "succeeded",
+                                                                                 "terminated")
+    [dialog] = call["dialogs"]
+    assert (dialog["method"], dialog["local_tag"], dialog["remote_tag"]) == ("REFER", "b-9", "a-9")
+
+
+def test_legs_named_by_x_cid_and_session_id_are_linked(tmp_path):
+    """An SBC's two legs have their own Call-IDs; X-CID on the second names the first, and two other legs share
+    a Session-ID (RFC 7989: the same UUIDs, in either order)."""
+    wire = Wire("UDP")
+    for call_id, extra in [
+        ("leg-a@192.0.2.10", "Session-ID: ab30317f1a784dc48ff824d0d3715d86;remote=00000000000000000000000000000000\r\n"),
+        ("leg-b@192.0.2.1", "X-CID: leg-a@192.0.2.10\r\n"),
+        ("leg-c@192.0.2.1", "Session-ID: 47755a9de7794ba387653f2099600ef2;remote=ab30317f1a784dc48ff824d0d3715d86\r\n"),
+        ("alone@192.0.2.10", ""),
+    ]:
+        d = alice_calls_bob(wire, call_id)
+        invite = d.invite(extra=extra)
+        d.ack(d.respond(invite, 403))
+    analysis = wire.analyze(tmp_path)
+
+    assert analysis.linked_calls == [["leg-a@192.0.2.10", "leg-b@192.0.2.1", "leg-c@192.0.2.1"]]
+    assert analysis.call("leg-b@192.0.2.1")["links"] == ["leg-a@192.0.2.10"]
+    assert analysis.call("leg-a@192.0.2.10")["links"] == ["session:ab30317f1a784dc48ff824d0d3715d86"]
