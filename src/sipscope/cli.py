@@ -83,15 +83,24 @@ def _jobs(args) -> int:
     return 2 if sum(os.path.getsize(path) for path in args.captures) >= PARALLEL_FROM else 1
 
 
-def run_messages(args) -> int:
+def _open(args):
+    """The ``Ingestion`` of the captures, or None after a one-line error; every input is checked before any
+    output."""
     from .capture.files import CaptureError
     from .pipeline import Ingestion
-    from .report import messages as listing
 
     try:
-        ingestion = Ingestion(args.captures, strict=args.strict)  # every input is checked before any output
+        return Ingestion(args.captures, strict=args.strict)
     except CaptureError as exc:
         print(f"sipscope: {exc}", file=sys.stderr)
+        return None
+
+
+def run_messages(args) -> int:
+    from .report import messages as listing
+
+    ingestion = _open(args)
+    if ingestion is None:
         return EXIT_INPUT
 
     def make_formatter(start_ts):
@@ -127,13 +136,9 @@ def run_messages(args) -> int:
 
 def run_analyze(args) -> int:
     from .analysis.analyzer import Analyzer
-    from .capture.files import CaptureError
-    from .pipeline import Ingestion
 
-    try:
-        ingestion = Ingestion(args.captures, strict=args.strict)
-    except CaptureError as exc:
-        print(f"sipscope: {exc}", file=sys.stderr)
+    ingestion = _open(args)
+    if ingestion is None:
         return EXIT_INPUT
     if args.json:
         from .report.analysis_json import JsonReport

@@ -12,12 +12,14 @@ import re
 from . import dialogs as dlg
 from .dialogs import Dialog, dialog_key
 from .findings import ERROR, INFO, WARNING, Finding
-from .registrations import Registration
+from .registrations import CHALLENGES, Registration
 from .subscriptions import REFRESH, Subscription
 from .transactions import ACCEPTED, COMPLETED, T1, TIMEOUT, Transaction, duration_text, seconds, \
     transaction_key
 
 _CREDENTIALS = re.compile(rb"\n(?:Authorization|Proxy-Authorization)[ \t]*:", re.I)
+# Looked for in the raw header block: most messages have none of these, and parsing every header to find out
+# would cost more than the rest of the analysis.
 _RSEQ = re.compile(rb"\nRSeq[ \t]*:[ \t]*(\d{1,10})", re.I)
 _STALE = re.compile(rb"stale\s*=\s*\"?true", re.I)
 _LINK_HEADERS = re.compile(rb"\n(?:X-CID|X-Call-ID|Session-ID)[ \t]*:", re.I)
@@ -26,13 +28,13 @@ _NULL_SESSION = "0" * 32  # RFC 7989 section 4: the null Session-ID of an end th
 
 BUSY = (486, 600)
 NO_ANSWER = (408, 480)
-CHALLENGES = (401, 407)
 # Final responses to INVITE that are the callee's (or the user's) own choice: worth knowing, not a fault.
 USER_CHOICES = (486, 600, 603)
 
 
 def party(value: str | None) -> str | None:
-    """``"Display" <user@host>`` or ``user@host`` from a From/To value: what a calls table shows."""
+    """``"Display" <user@host>`` or ``user@host`` from a From/To value: what a calls table shows. A light read,
+    not ``sip.headers.parse_name_addr``: it runs for every call, and a display needs no validation."""
     if not value:
         return None
     match = _ADDRESS.match(value)
@@ -370,7 +372,7 @@ class Call:
         sub.refer_to = message.header("Refer-To")
         sub.attended = sub.refer_to is not None and "replaces" in sub.refer_to.lower()
         sub.in_dialog = txn.to_tag is not None
-        sub.expect_notify = not _is_false(message.header("Refer-Sub"))
+        sub.expect_notify = not _refer_sub_false(message)
         txn.extra = sub
         self.subscriptions.append(sub)
 
@@ -395,12 +397,11 @@ class Call:
         if txn.method == "REFER" and 200 <= response.status < 300:
             # RFC 4488 section 4: the answer says whether the implicit subscription exists; when the REFER
             # asked for none and the answer is silent, the peer may not know the extension: no NOTIFY is demanded.
-            answer = message.header("Refer-Sub")
-            if answer is not None:
-                sub.expect_notify = not _is_false(answer)
+            if message.value("Refer-Sub") is not None:
+                sub.expect_notify = not _refer_sub_false(message)
         expires = None
         if txn.method == "SUBSCRIBE" and response.status < 300:
-            expires = _number(message.header("Expires"))
+            expires = _expires(message)
         sub.answered(response.status, response.frame, response.time, response.to_tag, expires)
         if 200 <= response.status < 300 and txn.to_tag is None:  # RFC 6665 section 4.1.2.1: a new dialog
             self._dialog(txn.from_tag, response.to_tag, txn.method, response.frame, response.time, dlg.CONFIRMED)
@@ -452,7 +453,7 @@ class Call:
         registration.answered(attempt, response.status, response.reason, response.frame, response.time)
         if 200 <= response.status < 300:
             contacts = [(value.uri.raw if value.uri else "*", value.expires) for value in message.values("Contact")]
-            registration.bound(contacts, _number(message.header("Expires")))
+            registration.bound(contacts, _expires(message))
 
     # -- closing -------------------------------------------------------------------------------------------
     def can_close(self, now: int) -> bool:
@@ -551,8 +552,7 @@ class Call:
         copies = txn.copies
         final = txn.final
         if final is None and (not txn.responses or txn.method != "INVITE"):
-            moved_on = any(other.time > txn.time and other.from_tag == txn.from_tag and other is not txn
-                           and other.method != "CANCEL" for other in self.transactions.values())
+            moved_on = self._moved_on(txn.from_tag, txn.time)
             waited = now - txn.time
             conclusive = waited >= TIMEOUT or moved_on or _retransmitted_to_the_end(txn)
             sent = "sent once"
@@ -579,8 +579,7 @@ class Call:
                 f"{duration_text(first.time - txn.time)} after the first", txn.time, inferred=True))
         if txn.method == "INVITE" and final is not None and final.status >= 300:
             if txn.ack is None:
-                moved_on = any(other.time > final.time and other.from_tag == txn.from_tag
-                               for other in self.transactions.values())
+                moved_on = self._moved_on(txn.from_tag, final.time)
                 conclusive = moved_on or now - final.time >= TIMEOUT
                 found.append(_ack_missing(call_id, final.status, final.reason, txn.cseq, final.frame, final.time,
                                           final.copies, now, conclusive, moved_on))
@@ -591,6 +590,12 @@ class Call:
             found.append(_unexpected("transaction.unexpected", call_id, txn.unexpected,
                                      f"{txn.method} transaction ({txn.state})"))
         return found
+
+    def _moved_on(self, from_tag, after: int) -> bool:
+        """Whether the end with this From tag sent a new request (other than CANCEL) after ``after``: it stopped
+        waiting for what came before."""
+        return any(other.time > after and other.from_tag == from_tag and other.method != "CANCEL"
+                   for other in self.transactions.values())
 
     def _dialog_findings(self, dialog: Dialog, now: int) -> list[Finding]:
         found = []
@@ -779,11 +784,12 @@ def _retransmitted_to_the_end(txn: Transaction) -> bool:
     return bool(txn.copies) and txn.copies[-1][2] - txn.time >= TIMEOUT - T1
 
 
-def _is_false(value: str | None) -> bool:
-    return value is not None and value.strip().split(";", 1)[0].strip().lower() == "false"
+def _refer_sub_false(message) -> bool:
+    value = message.value("Refer-Sub")
+    return value is not None and value.value is False
 
 
-def _number(value: str | None) -> int | None:
-    value = None if value is None else value.strip()
-    return int(value) if value and value.isdigit() and len(value) <= 10 else None
+def _expires(message) -> int | None:
+    value = message.value("Expires")
+    return None if value is None else value.value
 
