@@ -17,9 +17,9 @@ from .subscriptions import REFRESH, Subscription
 from .transactions import ACCEPTED, COMPLETED, T1, TIMEOUT, Transaction, duration_text, seconds, \
     transaction_key
 
-_CREDENTIALS = re.compile(rb"\n(?:Authorization|Proxy-Authorization)[ \t]*:", re.I)
 # Looked for in the raw header block: most messages have none of these, and parsing every header to find out
 # would cost more than the rest of the analysis.
+_CREDENTIALS = re.compile(rb"\n(?:Authorization|Proxy-Authorization)[ \t]*:", re.I)
 _RSEQ = re.compile(rb"\nRSeq[ \t]*:[ \t]*(\d{1,10})", re.I)
 _STALE = re.compile(rb"stale\s*=\s*\"?true", re.I)
 _LINK_HEADERS = re.compile(rb"\n(?:X-CID|X-Call-ID|Session-ID)[ \t]*:", re.I)
