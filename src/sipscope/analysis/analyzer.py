@@ -4,6 +4,10 @@ Memory follows what is still open, not the capture's size: a call that has been 
 nothing more (no ringing INVITE, no call up, no live subscription) is closed there and then. Its findings are
 judged, and its summary and transactions go to the sinks the caller gave, so a report can write them out and let
 them go. Whatever is still open when the capture ends is closed at its last frame's time.
+
+A call is judged at the time it was due to be looked at, not when some later message happened to come: what
+becomes of a call depends only on its own messages, so analyzers that each see only some Call-IDs of a capture
+(``parallel.py``) reach exactly the conclusions one analyzer seeing all of them would.
 """
 
 from __future__ import annotations
@@ -47,18 +51,23 @@ class Analyzer:
         if call_id is None:
             self.stats.uncorrelated += 1
             return
+        queue = self._queue
+        while queue and queue[0][0] <= time:
+            when, _n, due = heapq.heappop(queue)
+            self._look_at(due, when)
         call = self.calls.get(call_id)
         if call is None:
             call = self.calls[call_id] = Call(call_id, self.stats)
             self._push(time + TIMEOUT, call)
         call.feed(message, index)
-        queue = self._queue
-        while queue and queue[0][0] <= self.now:
-            self._look_at(heapq.heappop(queue)[2])
 
     def finish(self, end_time: int | None = None) -> list[Finding]:
         """Close every call still open at ``end_time`` (the capture's last frame); the findings, in order."""
         now = max(self.now, end_time or 0)
+        queue = self._queue
+        while queue and queue[0][0] <= now:
+            when, _n, due = heapq.heappop(queue)
+            self._look_at(due, when)
         for call in sorted(self.calls.values(), key=lambda c: c.first_time):
             self._close(call, now)
         self._queue.clear()
@@ -78,16 +87,16 @@ class Analyzer:
         self._pushed += 1
         heapq.heappush(self._queue, (when, self._pushed, call))
 
-    def _look_at(self, call: Call) -> None:
+    def _look_at(self, call: Call, now: int) -> None:
         if self.calls.get(call.call_id) is not call:
             return  # closed already
         due = call.last_time + TIMEOUT
-        if due > self.now:
+        if due > now:
             self._push(due, call)
-        elif call.can_close(self.now):
-            self._close(call, self.now)
+        elif call.can_close(now):
+            self._close(call, now)
         else:
-            self._push(self.now + TIMEOUT, call)
+            self._push(now + TIMEOUT, call)
 
     def _close(self, call: Call, now: int) -> None:
         del self.calls[call.call_id]
