@@ -1,4 +1,7 @@
-"""Listing the messages of large captures with several processes, in exactly the order one process would give.
+"""Large captures with several processes: listing the messages, and analysing the calls, with exactly the output
+one process would give.
+
+Listing the messages:
 
 Why it is correct: most frames of a SIP capture are plain Ethernet/IPv4/UDP datagrams, and what such a frame holds
 does not depend on any other frame. Every worker reads the whole capture (reading is cheap; parsing is not), numbers
@@ -7,6 +10,12 @@ dealt out in turn, and every frame that needs state (TCP, fragments, tunnels, SC
 back its formatted lines with a sort key (the frame that completed the message, or after the last frame for what
 the end-of-capture flush produced); merging the workers' sorted streams by that key rebuilds the one-process order.
 Their accountings add up to the whole, since each frame is settled by exactly one worker.
+
+Analysing the calls: each process analyses the Call-IDs that ``sip.shard`` gives it, so every call is seen whole
+by one analyzer, and an analyzer's conclusions depend only on its calls' own messages (``analysis.analyzer``).
+Every process reads the whole capture; a plain UDP datagram is parsed only by the process of its Call-ID, the
+frames that need state are followed by all (``Pipeline.run(calls=...)``). The parent analyses shard 0 itself, the
+children send their results and their report rows in order; the rows are merged by their key.
 """
 
 from __future__ import annotations
@@ -16,9 +25,15 @@ import traceback
 from bisect import bisect_right
 from typing import Callable, Iterator
 
+from heapq import merge
+
 from .accounting import EXAMPLE_FRAMES, sort_events, sort_reasons
+from .analysis.analyzer import Analyzer, Links, finding_order
+from .analysis.findings import Finding
+from .analysis.metrics import Stats
 from .capture.files import CaptureFile, merge_records
 from .pipeline import Limits, Pipeline, summarize
+from .report.analysis_text import TextReport
 
 BATCH = 2000  # lines sent per message between processes
 
@@ -116,6 +131,123 @@ def _merge(sources) -> Iterator[str]:
         batch = next(source, None)
         index = heads.index(first)
         heads[index] = None if batch is None else [batch[0], batch[1], 0, source]
+
+
+class ShardResult:
+    """What one process's analysis adds up to, apart from its report rows."""
+
+    def __init__(self, capture: dict, stats: Stats, findings: list[Finding], links: Links, calls: int,
+                 others: dict[str, int]):
+        self.capture = capture
+        self.stats = stats
+        self.findings = findings
+        self.links = links
+        self.calls = calls
+        self.others = others
+
+    def add(self, other: ShardResult) -> None:
+        self.capture = merge_summaries([self.capture, other.capture])
+        self.stats.add(other.stats)
+        self.findings = sorted(self.findings + other.findings, key=finding_order)
+        self.links.add(other.links)
+        self.calls += other.calls
+        for kind, count in other.others.items():
+            self.others[kind] = self.others.get(kind, 0) + count
+
+
+def analyze_shard(paths, worker: int, workers: int, strict: bool, limits=None) -> tuple[ShardResult, TextReport]:
+    """Analyse the Call-IDs of shard ``worker`` of ``workers`` (all of them when ``workers`` is 1)."""
+    files = [CaptureFile(path) for path in paths]
+    pipeline = Pipeline(limits, strict)
+    report = TextReport(lambda: pipeline.start_ts)
+    analyzer = Analyzer(on_call=report.call)
+    feed = analyzer.feed
+    try:
+        for message in pipeline.run(merge_records(files), calls=(worker, workers)):
+            feed(message)
+    finally:
+        for f in files:
+            f.close()
+    findings = analyzer.finish(pipeline.end_ts)
+    result = ShardResult(summarize(files, pipeline), analyzer.stats, findings, analyzer.links, len(report.rows),
+                         report.others)
+    return result, report
+
+
+def _analyze_work(paths, worker: int, workers: int, strict: bool, limits, conn) -> None:
+    try:
+        result, report = analyze_shard(paths, worker, workers, strict, limits)
+        conn.send(("result", result))
+        keys: list[int] = []
+        rows: list[str] = []
+        for key, row in report.rows.sorted_items():
+            keys.append(key)
+            rows.append(row)
+            if len(keys) >= BATCH:
+                conn.send((keys, rows))
+                keys, rows = [], []
+        if keys:
+            conn.send((keys, rows))
+        conn.send(("end",))
+    except BaseException:  # noqa: BLE001 - whatever went wrong must reach the parent, which decides
+        conn.send(("error", traceback.format_exc()))
+    finally:
+        conn.close()
+
+
+def analyze_text(paths, workers: int = 2, strict: bool = False, limits: Limits | None = None) \
+        -> tuple[ShardResult, Iterator[str]]:
+    """The analysis of the captures for the text report: the result, and the calls table's rows in order."""
+    if workers <= 1:
+        result, report = analyze_shard(paths, 0, 1, strict, limits)
+        return result, report.sorted_rows()
+    context = multiprocessing.get_context("fork")
+    streams = []
+    processes = []
+    for worker in range(1, workers):
+        receive, send = context.Pipe(duplex=False)
+        process = context.Process(target=_analyze_work, args=(paths, worker, workers, strict, limits, send),
+                                  daemon=True)
+        process.start()
+        send.close()
+        streams.append(receive)
+        processes.append(process)
+    try:
+        result, report = analyze_shard(paths, 0, workers, strict, limits)
+        for conn in streams:
+            kind, *rest = conn.recv()
+            if kind == "error":
+                raise WorkerError(rest[0])
+            result.add(rest[0])
+    except BaseException:
+        _stop(processes)
+        raise
+
+    def rows(conn) -> Iterator[tuple[int, str]]:
+        while True:
+            item = conn.recv()
+            if item[0] == "end":
+                return
+            if item[0] == "error":
+                raise WorkerError(item[1])
+            yield from zip(*item)
+
+    def merged() -> Iterator[str]:
+        try:
+            for _key, row in merge(report.rows.sorted_items(), *(rows(conn) for conn in streams),
+                                   key=lambda item: item[0]):
+                yield row
+        finally:
+            _stop(processes)
+
+    return result, merged()
+
+
+def _stop(processes) -> None:
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+        process.join()
 
 
 def merge_summaries(summaries: list[dict]) -> dict:

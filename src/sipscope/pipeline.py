@@ -26,6 +26,7 @@ from .sip import framing
 from .sip.framing import NEED_DATA, Framed, StreamFramer
 from .sip.message import SipMessage
 from .sip.parse import NOT_SIP, Malformed, find_header_end, parse_message, skip_crlf
+from .sip.shard import shard, sniff_shard
 
 
 @dataclass
@@ -68,6 +69,12 @@ class Pipeline:
         self._out: list[SipMessage] = []
         self._endpoints: dict[tuple, tuple[str, str]] = {}
         self.messages = 0
+        self.shadow = False
+        """Whether this pipeline repeats the general path of another one (``run(calls=...)``, worker > 0)."""
+        self.own_accounting = self.accounting
+        """The frames this pipeline answers for: all of ``accounting``, or the datagrams of its shard."""
+        self.own_messages = 0
+        """The messages of plain UDP datagrams (the fast path)."""
         self.start_ts: int | None = None  # time of the first frame
         self.end_ts: int | None = None  # time of the last frame, once the records are read
         self.flushing = False  # True once the records are read and open state is being flushed
@@ -80,21 +87,35 @@ class Pipeline:
         self.decoder = Decoder(self, self.fragments, self.sctp)
 
     # -- driving -------------------------------------------------------------------------------------------
-    def run(self, records: Iterable[Record], share: tuple[int, int] | None = None) -> Iterator[SipMessage]:
+    def run(self, records: Iterable[Record], share: tuple[int, int] | None = None,
+            calls: tuple[int, int] | None = None) -> Iterator[SipMessage]:
         """Every SIP message in the records, in the order they completed; flushes open state at the end.
 
-        ``share=(worker, workers)`` makes this pipeline one of several reading the same records (see
-        ``parallel.py``): it handles only its own frames and leaves the others out of its accounting. Plain
-        Ethernet/IPv4/UDP frames carry no state between frames, so they are dealt out in blocks of
-        ``SHARE_BLOCK`` frames; every other frame (TCP, fragments, tunnels...) belongs to worker 0, which keeps
+        ``share=(worker, workers)`` makes this pipeline one of several reading the same records to list their
+        messages (see ``parallel.py``): it handles only its own frames and leaves the others out of its
+        accounting. Plain Ethernet/IPv4/UDP frames carry no state between frames, so they are dealt out in blocks
+        of ``SHARE_BLOCK`` frames; every other frame (TCP, fragments, tunnels...) belongs to worker 0, which keeps
         all the state.
+
+        ``calls=(worker, workers)`` makes it one of several analysing the same records, each the Call-IDs that
+        ``shard`` gives it. A plain UDP datagram is parsed and accounted for only by the worker of its Call-ID
+        (worker 0 when it has none). Every worker follows the frames that need state (TCP, fragments, tunnels)
+        and keeps the messages of its own Call-IDs; worker 0 alone accounts for those frames, the others in an
+        accounting nobody reads (``own_accounting`` is what each worker reports).
         """
         out = self._out
         decode = self.decoder.frame
         accounting = self.accounting
-        by_category = accounting.by_category
         frame = accounting.frames_read
-        worker, workers = share or (0, 1)
+        worker, workers = share or calls or (0, 1)
+        blocks = share is not None and workers > 1
+        by_call = calls is not None and workers > 1
+        if by_call and worker:
+            self.shadow = True
+            self.own_accounting = acc.FrameAccounting()
+        own = self.own_accounting
+        by_category = own.by_category
+        general = False
         for ts, linktype, data, orig_len in records:
             frame += 1
             accounting.frames_read = frame
@@ -102,33 +123,48 @@ class Pipeline:
                 self.start_ts = ts
             try:
                 # Fast path: a SIP message in a plain Ethernet/IPv4/UDP frame, the bulk of most captures, with as
-                # few calls as possible. Anything else, or a payload that is not SIP, takes the general path.
-                if workers > 1 and (frame // SHARE_BLOCK) % workers != worker:
+                # few calls as possible. Anything else takes the general path.
+                if blocks and (frame // SHARE_BLOCK) % workers != worker:
                     # Another worker's block: its stateless frames are that worker's, the rest are worker 0's.
                     if worker or fast_udp(linktype, data) is not None:
                         continue
                     fast = None
                 else:
                     fast = fast_udp(linktype, data)
-                    if fast is None and worker:
+                    if fast is None and worker and blocks:
                         continue  # a frame that needs state: worker 0's
                 if fast is not None:
+                    owner = sniff_shard(fast[4], workers) if by_call else worker
+                    if owner >= 0 and owner != worker:
+                        continue
                     message = parse_message(fast[4])
                     if message.__class__ is SipMessage:
+                        if owner < 0 and shard(message.call_id, workers) != worker:
+                            continue
                         message.frames = (frame,)
                         message.time = ts
                         key = fast[:4]
                         message.src, message.dst = self._endpoints.get(key) or self._endpoints_of(key)
                         message.transport = "udp"
                         self.messages += 1
+                        self.own_messages += 1
                         by_category[acc.SIP] += 1
                         yield message
                         continue
+                    if owner < 0 and worker:
+                        continue  # not SIP after all, and without a Call-ID: worker 0's
+                    # What the general path would do with this datagram, accounted for by this worker.
+                    own.settle((frame,), *self.datagram((frame,), ts, *fast[:4], "udp", fast[4], False))
+                    continue
+                general = True
                 decode(frame, ts, linktype, data, orig_len)
+                general = False
             except Exception as exc:  # a bug, not bad data: record it with the frame and go on
-                self._internal_error(frame, exc)
+                if not (self.shadow and general):  # worker 0 records that one
+                    self._internal_error(frame, exc)
+                general = False
             if out:
-                yield from out
+                yield from self._mine(out, worker, workers) if by_call else out
                 out.clear()
         if frame:
             self.end_ts = ts
@@ -138,16 +174,21 @@ class Pipeline:
             self.sctp.flush()
             self.fragments.flush()
         except Exception as exc:
-            self._internal_error(frame, exc)
-        yield from out
+            if not self.shadow:
+                self._internal_error(frame, exc)
+        yield from self._mine(out, worker, workers) if by_call else out
         out.clear()
+
+    @staticmethod
+    def _mine(messages: list[SipMessage], worker: int, workers: int) -> list[SipMessage]:
+        return [message for message in messages if shard(message.call_id, workers) == worker]
 
     def _internal_error(self, frame: int, exc: Exception) -> None:
         if self.strict:
             raise exc
         where = traceback.extract_tb(exc.__traceback__)[-1]
         self.errors.append(InternalError(frame, f"{type(exc).__name__}: {exc}", f"{where.filename}:{where.lineno}"))
-        self.accounting.event("internal error", frame)
+        self.own_accounting.event("internal error", frame)
 
     # -- the decoder's sink --------------------------------------------------------------------------------
     def _endpoints_of(self, key: tuple) -> tuple[str, str]:
@@ -530,13 +571,13 @@ class Ingestion:
 
 
 def summarize(files, pipeline: Pipeline) -> dict:
-    accounting = pipeline.accounting.to_dict()
+    accounting = pipeline.own_accounting.to_dict()
     return {
         "files": [
             {"name": f.name, "format": f.format, "compressed": f.compressed, "notes": list(f.notes)} for f in files
         ],
-        "frames": accounting["frames"],
-        "sip_messages": pipeline.messages,
+        "frames": pipeline.accounting.frames_read,
+        "sip_messages": pipeline.own_messages if pipeline.shadow else pipeline.messages,
         "by_category": accounting["by_category"],
         "reasons": accounting["reasons"],
         "events": accounting["events"],

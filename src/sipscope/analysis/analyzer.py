@@ -37,7 +37,7 @@ class Analyzer:
         self.now = 0
         self._queue: list[tuple[int, int, Call]] = []  # (when to look at the call again, tie-break, call)
         self._pushed = 0
-        self._links: dict[str, str] = {}  # union-find parents over Call-IDs and "session:" ids
+        self.links = Links()
         self.on_call = on_call
         self.on_transaction = on_transaction
 
@@ -71,16 +71,11 @@ class Analyzer:
         for call in sorted(self.calls.values(), key=lambda c: c.first_time):
             self._close(call, now)
         self._queue.clear()
-        self.findings.sort(key=lambda f: (f.time, SEVERITY_ORDER[f.severity]))
+        self.findings.sort(key=finding_order)
         return self.findings
 
     def linked_calls(self) -> list[list[str]]:
-        """Groups of Call-IDs that are legs of one call (X-CID, X-Call-ID, a shared Session-ID)."""
-        groups: dict[str, list[str]] = {}
-        for node in self._links:
-            if not node.startswith("session:"):
-                groups.setdefault(self._root(node), []).append(node)
-        return sorted(sorted(group) for group in groups.values() if len(group) > 1)
+        return self.links.groups()
 
     # -- closing calls -------------------------------------------------------------------------------------
     def _push(self, when: int, call: Call) -> None:
@@ -107,26 +102,52 @@ class Analyzer:
         summary = call.summary(now, findings)
         self.stats.call(summary)
         for other in call.links:
-            self._union(call.call_id, other)
+            self.links.union(call.call_id, other)
         if self.on_transaction is not None:
             for txn in call.transactions.values():
                 self.on_transaction(txn)
         if self.on_call is not None:
             self.on_call(summary)
 
-    def _root(self, node: str) -> str:
-        links = self._links
-        while links[node] != node:
-            links[node] = links[links[node]]
-            node = links[node]
-        return node
 
-    def _union(self, a: str, b: str) -> None:
+def finding_order(finding: Finding) -> tuple:
+    """Time, then severity, then Call-ID: a total order over calls, so that it does not depend on which call
+    closed first (the findings of one call keep the order the call gave them)."""
+    return finding.time, SEVERITY_ORDER[finding.severity], finding.call_id or ""
+
+
+class Links:
+    """Which Call-IDs are legs of one call (X-CID, X-Call-ID, a shared Session-ID): a union-find over Call-IDs
+    and ``session:`` ids."""
+
+    def __init__(self) -> None:
+        self.parents: dict[str, str] = {}
+
+    def union(self, a: str, b: str) -> None:
         for node in (a, b):
-            self._links.setdefault(node, node)
+            self.parents.setdefault(node, node)
         root_a, root_b = self._root(a), self._root(b)
         if root_a != root_b:
-            self._links[root_b] = root_a
+            self.parents[root_b] = root_a
+
+    def add(self, other: Links) -> None:
+        for node, parent in other.parents.items():
+            self.union(node, parent)
+
+    def groups(self) -> list[list[str]]:
+        """The groups of two or more Call-IDs, each sorted."""
+        groups: dict[str, list[str]] = {}
+        for node in self.parents:
+            if not node.startswith("session:"):
+                groups.setdefault(self._root(node), []).append(node)
+        return sorted(sorted(group) for group in groups.values() if len(group) > 1)
+
+    def _root(self, node: str) -> str:
+        parents = self.parents
+        while parents[node] != node:
+            parents[node] = parents[parents[node]]
+            node = parents[node]
+        return node
 
 
 class Analysis:

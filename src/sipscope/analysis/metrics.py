@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .findings import SEVERITIES
+
 
 class Stats:
     """Requests by method and responses by code (each with how many were retransmissions), call outcomes, and
@@ -43,6 +45,24 @@ class Stats:
             self.setup = [count + 1, total + setup, setup if low is None else min(low, setup),
                           setup if high is None else max(high, setup)]
 
+    def add(self, other: Stats) -> None:
+        """Add the counts of another part of the same capture (another worker's Call-IDs)."""
+        for mine, theirs in ((self.requests, other.requests), (self.responses, other.responses)):
+            for key, (count, again) in theirs.items():
+                counts = mine.setdefault(key, [0, 0])
+                counts[0] += count
+                counts[1] += again
+        for mine, theirs in ((self.outcomes, other.outcomes), (self.kinds, other.kinds),
+                             (self.findings, other.findings)):
+            for key, count in theirs.items():
+                mine[key] = mine.get(key, 0) + count
+        count, total, low, high = other.setup
+        if count:
+            mine_count, mine_total, mine_low, mine_high = self.setup
+            self.setup = [mine_count + count, mine_total + total, low if mine_low is None else min(low, mine_low),
+                          high if mine_high is None else max(high, mine_high)]
+        self.uncorrelated += other.uncorrelated
+
     def finding(self, severity: str) -> None:
         self.findings[severity] = self.findings.get(severity, 0) + 1
 
@@ -55,6 +75,6 @@ class Stats:
             "outcomes": dict(sorted(self.outcomes.items())),
             "setup_time": {"count": count, "min": low, "max": high,
                            "avg": round(total / count, 6) if count else None},
-            "findings": self.findings,
+            "findings": {severity: self.findings[severity] for severity in SEVERITIES if severity in self.findings},
             "uncorrelated_messages": self.uncorrelated,
         }

@@ -5,17 +5,22 @@ Every string that came from a packet goes through ``printable`` so the capture c
 
 from __future__ import annotations
 
+from typing import Callable, Iterable, Iterator
+
 from ..analysis.findings import SEVERITIES
 from ..text import printable
 from .messages import summary_text
+from .spool import Spool, row_key
 
 
 class TextReport:
-    """Keeps one short row per call as calls close, and renders the report at the end."""
+    """The sink of one analysis: a row per call, written to a spool as the call closes."""
 
-    def __init__(self) -> None:
-        self.rows: list[tuple] = []
+    def __init__(self, start_time: Callable[[], int | None]) -> None:
+        self.rows = Spool()
         self.others: dict[str, int] = {}
+        """Call-IDs without an INVITE, by kind (options, register...): counted, not listed."""
+        self._start_time = start_time  # the capture's first frame time (ns), which the time column counts from
 
     def call(self, summary: dict) -> None:
         if summary["kind"] != "call":
@@ -23,33 +28,29 @@ class TextReport:
             return
         outcome = summary["outcome"] + (f" {summary['status']}" if summary["status"] and
                                         summary["outcome"] != "answered" else "")
-        self.rows.append((
-            summary["messages"][0] if summary["messages"] else 0, summary["start"], summary["caller"],
-            summary["callee"], outcome, summary["setup_time"], summary["duration"], summary["findings"],
-            summary["call_id"],
-        ))
+        start = summary["start"] - (self._start_time() or 0) / 1e9
+        self.rows.add(row_key(summary["first_frame"], summary["call_id"]),
+                      f"  {start:>10.3f}  {_cut(summary['caller'], 28):<28} {_cut(summary['callee'], 28):<28} "
+                      f"{outcome:<16} {_number(summary['setup_time']):>7} {_number(summary['duration']):>9} "
+                      f"{summary['findings']:>5}  {printable(summary['call_id'])}\n")
 
-    def render(self, capture: dict, analyzer, findings, start_ts: int | None) -> str:
-        t0 = (start_ts or 0) / 1e9
-        lines = [summary_text(capture).strip("\n"), ""]
-        lines += self._calls(t0)
-        lines += _findings(findings)
-        lines += _statistics(analyzer.stats.as_dict(), analyzer.linked_calls())
-        return "\n".join(lines) + "\n"
+    def sorted_rows(self) -> Iterator[str]:
+        return (row for _key, row in self.rows.sorted_items())
 
-    def _calls(self, t0: float) -> list[str]:
-        self.rows.sort()
-        lines = [f"Calls: {len(self.rows)}"]
-        if self.others:
-            lines[0] += " (other Call-IDs: " + ", ".join(f"{n} {kind}" for kind, n in sorted(self.others.items())) + ")"
-        if self.rows:
-            lines.append(f"  {'time':>10}  {'caller':<28} {'callee':<28} {'outcome':<16} {'setup':>7} "
-                         f"{'duration':>9} {'finds':>5}  call-id")
-        for _index, start, caller, callee, outcome, setup, duration, count, call_id in self.rows:
-            lines.append(
-                f"  {start - t0:>10.3f}  {_cut(caller, 28):<28} {_cut(callee, 28):<28} {outcome:<16} "
-                f"{_number(setup):>7} {_number(duration):>9} {count:>5}  {printable(call_id)}")
-        return lines + [""]
+
+def render(capture: dict, stats: dict, linked: list[list[str]], findings, calls: int, others: dict,
+           rows: Iterable[str]) -> Iterator[str]:
+    """The report, in pieces: the capture, the ``calls`` rows (in order), the findings, the statistics."""
+    yield summary_text(capture).strip("\n") + "\n\n"
+    head = f"Calls: {calls}"
+    if others:
+        head += " (other Call-IDs: " + ", ".join(f"{n} {kind}" for kind, n in sorted(others.items())) + ")"
+    yield head + "\n"
+    if calls:
+        yield (f"  {'time':>10}  {'caller':<28} {'callee':<28} {'outcome':<16} {'setup':>7} "
+               f"{'duration':>9} {'finds':>5}  call-id\n")
+    yield from rows
+    yield "\n" + "\n".join(_findings(findings) + _statistics(stats, linked)) + "\n"
 
 
 def _findings(findings) -> list[str]:
