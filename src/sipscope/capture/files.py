@@ -291,15 +291,19 @@ SHB, IDB, OPB, SPB, EPB = 0x0A0D0D0A, 0x00000001, 0x00000002, 0x00000003, 0x0000
 
 
 class _Interface:
-    __slots__ = ("linktype", "snaplen", "units_per_s", "offset_s")
+    __slots__ = ("linktype", "snaplen", "units_per_s", "offset_s", "ns_per_unit")
 
     def __init__(self, linktype: int, snaplen: int, units_per_s: int, offset_s: int):
         self.linktype = linktype
         self.snaplen = snaplen
         self.units_per_s = units_per_s
         self.offset_s = offset_s
+        self.ns_per_unit = 1_000_000_000 // units_per_s if 1_000_000_000 % units_per_s == 0 else 0
+        """Nanoseconds per unit when that is a whole number (10^-n resolutions up to ns), else 0."""
 
     def to_ns(self, ts: int) -> int:
+        if self.ns_per_unit:
+            return (ts * self.ns_per_unit) + self.offset_s * 1_000_000_000
         whole, part = divmod(ts, self.units_per_s)
         return (whole + self.offset_s) * 1_000_000_000 + part * 1_000_000_000 // self.units_per_s
 
@@ -325,6 +329,11 @@ def _options(body: bytes, pos: int, endian: str) -> Iterator[tuple[int, bytes]]:
         pos += 4 + ((length + 3) & ~3)
 
 
+# An enhanced packet block's fixed fields: type, length, interface, timestamp (high, low), captured and
+# original lengths.
+_EPB_HEADERS = {endian: struct.Struct(endian + "IIIIIII").unpack_from for endian in "<>"}
+
+
 def _pcapng_records(stream, notes: list[str]) -> Iterator[Record]:
     """pcapng: sections of blocks; each section fixes its byte order and its list of interfaces."""
     buf = _Buffer(stream)
@@ -333,6 +342,23 @@ def _pcapng_records(stream, notes: list[str]) -> Iterator[Record]:
     block_no = 0
     last_ts = 0  # a simple packet block has no timestamp: it takes its predecessor's, to keep its place
     while buf.fill(12):
+        # The bulk of a capture: enhanced packet blocks, read straight from the buffer while they are whole in it.
+        data, pos, end = buf.data, buf.pos, len(buf.data)
+        epb = _EPB_HEADERS[endian]
+        while pos + 28 <= end:
+            btype, blen, iface_id, ts_hi, ts_lo, caplen, origlen = epb(data, pos)
+            if btype != EPB or pos + blen > end or blen % 4 or not 32 <= blen <= MAX_RECORD \
+                    or iface_id >= len(interfaces):
+                break  # anything else is read by the general code below
+            block_no += 1
+            iface = interfaces[iface_id]
+            caplen = min(caplen, blen - 32)
+            last_ts = iface.to_ns((ts_hi << 32) | ts_lo)
+            yield last_ts, iface.linktype, data[pos + 28 : pos + 28 + caplen], origlen
+            pos += blen
+        buf.pos = pos
+        if not buf.fill(12):
+            break
         block_no += 1
         data, pos = buf.data, buf.pos
         if data[pos : pos + 4] == PCAPNG_MAGIC:
