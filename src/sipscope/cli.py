@@ -166,7 +166,7 @@ def _analyze_json(ingestion) -> int:
     from .report.analysis_json import JsonReport
 
     report = JsonReport(sys.stdout)
-    analyzer = Analyzer(on_call=report.call, on_transaction=report.transaction)
+    analyzer = Analyzer(on_call=report.call, on_transaction=report.transaction, details=True)
     feed = analyzer.feed
     write = report.message
     for message in ingestion:

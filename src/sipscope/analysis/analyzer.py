@@ -25,11 +25,12 @@ SEVERITY_ORDER = {severity: rank for rank, severity in enumerate(SEVERITIES)}
 class Analyzer:
     """Feed it every message in capture order with ``feed``, then call ``finish``.
 
-    ``on_call(summary)`` receives each call's summary (a dict, see ``Call.summary``) and ``on_transaction`` each
-    ``Transaction`` when its call is closed; findings are kept (they are few) and returned by ``finish``.
+    ``on_call(summary)`` receives each call's summary (a dict, see ``Call.summary``; with its ``details`` when
+    asked for) and ``on_transaction`` each ``Transaction`` when its call is closed; findings are kept (they are
+    few) and returned by ``finish``.
     """
 
-    def __init__(self, on_call=None, on_transaction=None):
+    def __init__(self, on_call=None, on_transaction=None, details: bool = False):
         self.calls: dict[str, Call] = {}
         self.stats = Stats()
         self.findings: list[Finding] = []
@@ -40,6 +41,7 @@ class Analyzer:
         self.links = Links()
         self.on_call = on_call
         self.on_transaction = on_transaction
+        self.details = details
 
     def feed(self, message) -> None:
         index = self.messages
@@ -57,7 +59,7 @@ class Analyzer:
             self._look_at(due, when)
         call = self.calls.get(call_id)
         if call is None:
-            call = self.calls[call_id] = Call(call_id, self.stats)
+            call = self.calls[call_id] = Call(call_id, self.stats, self.details)
             self._push(time + TIMEOUT, call)
         call.feed(message, index)
 
@@ -99,7 +101,7 @@ class Analyzer:
         for finding in findings:
             self.stats.finding(finding.severity)
         self.findings.extend(findings)
-        summary = call.summary(now, findings)
+        summary = call.summary(now, findings, self.details)
         self.stats.call(summary)
         for other in call.links:
             self.links.union(call.call_id, other)
@@ -176,7 +178,7 @@ def analyze_messages(messages, end_time: int | None = None) -> Analysis:
     """Correlate ``messages`` (in capture order) and keep everything."""
     calls: list[dict] = []
     transactions: list[Transaction] = []
-    analyzer = Analyzer(on_call=calls.append, on_transaction=transactions.append)
+    analyzer = Analyzer(on_call=calls.append, on_transaction=transactions.append, details=True)
     for message in messages:
         analyzer.feed(message)
     findings = analyzer.finish(end_time)

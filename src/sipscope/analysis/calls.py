@@ -74,11 +74,11 @@ class Call:
         "answer_time", "links",
     )
 
-    def __init__(self, call_id: str, stats):
+    def __init__(self, call_id: str, stats, indices: bool = True):
         self.call_id = call_id
         self.stats = stats
-        self.indices: list[int] = []
-        """Index in the capture's message list of every message of the call."""
+        self.indices: list[int] | None = [] if indices else None
+        """Index in the capture's message list of every message of the call (when asked for)."""
         self.first_time = self.last_time = 0
         self.first_frame = 0
         self.kind: str | None = None
@@ -111,9 +111,10 @@ class Call:
 
     # -- messages in ---------------------------------------------------------------------------------------
     def feed(self, message, index: int) -> None:
-        if not self.indices:
+        if not self.first_frame:
             self.first_time, self.first_frame = message.time, message.frames[0]
-        self.indices.append(index)
+        if self.indices is not None:
+            self.indices.append(index)
         self.last_time = message.time
         if message.method is not None:
             self._request(message, index)
@@ -709,7 +710,9 @@ class Call:
                 return dialog
         return None
 
-    def summary(self, now: int, findings: list[Finding]) -> dict:
+    def summary(self, now: int, findings: list[Finding], details: bool = True) -> dict:
+        """Who called whom, the outcome and the times; with ``details``, also the messages, dialogs,
+        subscriptions, registrations and linked legs."""
         outcome, status, reason = self.outcome(now)
         start = self.first_time
         invite_time = self.invites[0].time if self.invites else None
@@ -726,7 +729,7 @@ class Call:
         if self.answer_time is not None:
             duration = seconds((end_time if end_time is not None else now) - self.answer_time)
         first_answer = self.ringing_time if self.ringing_time is not None else self.answer_time
-        return {
+        summary = {
             "call_id": self.call_id, "kind": self.kind or "unknown",
             "caller": self.caller, "callee": self.callee,
             "outcome": outcome, "status": status, "reason": reason,
@@ -737,13 +740,15 @@ class Call:
             "duration": duration,
             "ended": end_time is not None or outcome not in ("answered", "open"),
             "ended_by": ended_by,
-            "messages": self.indices,
-            "dialogs": [d.as_dict(start) for d in self.dialogs.values()],
-            "subscriptions": [s.as_dict(start) for s in self.subscriptions],
-            "registrations": [r.as_dict(start) for r in self.registrations.values()],
-            "links": self.links,
             "findings": len(findings),
         }
+        if details:
+            summary["messages"] = self.indices
+            summary["dialogs"] = [d.as_dict(start) for d in self.dialogs.values()]
+            summary["subscriptions"] = [s.as_dict(start) for s in self.subscriptions]
+            summary["registrations"] = [r.as_dict(start) for r in self.registrations.values()]
+            summary["links"] = self.links
+        return summary
 
 
 def _ack_missing(call_id, status, reason, cseq, frame, time, copies, now, conclusive, went_on) -> Finding:
