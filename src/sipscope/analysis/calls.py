@@ -8,13 +8,14 @@ wrong and ``summary`` what happened: who called whom, the outcome, the times.
 from __future__ import annotations
 
 import re
+from types import MappingProxyType
 
 from . import dialogs as dlg
 from .dialogs import Dialog, dialog_key
 from .findings import ERROR, INFO, WARNING, Finding
 from .registrations import CHALLENGES, Registration
 from .subscriptions import REFRESH, Subscription
-from .transactions import ACCEPTED, COMPLETED, T1, TIMEOUT, Transaction, duration_text, seconds, \
+from .transactions import ACCEPTED, COMPLETED, T1, TIMEOUT, Transaction, duration_text, message_key, seconds, \
     transaction_key
 
 # Looked for in the raw header block: most messages have none of these, and parsing every header to find out
@@ -24,6 +25,7 @@ _RSEQ = re.compile(rb"\nRSeq[ \t]*:[ \t]*(\d{1,10})", re.I)
 _STALE = re.compile(rb"stale\s*=\s*\"?true", re.I)
 _LINK_HEADERS = re.compile(rb"\n(?:X-CID|X-Call-ID|Session-ID)[ \t]*:", re.I)
 _ADDRESS = re.compile(r'\s*(?:"((?:[^"\\]|\\.)*)"|([^<"]*?))\s*<([^>]*)>|\s*([^;\s]+)')
+_NOTHING = MappingProxyType({})  # the empty mapping calls share until they need a dict of their own
 _NULL_SESSION = "0" * 32  # RFC 7989 section 4: the null Session-ID of an end that does not know it yet
 
 BUSY = (486, 600)
@@ -90,24 +92,34 @@ class Call:
         self.invites: list[Transaction] = []
         """The INVITEs sent outside a dialog (the first, and the retries after a challenge)."""
         self.dialogs: dict[tuple, Dialog] = {}
-        self.subscriptions: list[Subscription] = []
-        self.registrations: dict[str, Registration] = {}
+        # What most calls never need starts as a shared empty tuple or mapping, made a list or a dict by the
+        # first addition (``_add``, ``_set``): an open call costs less memory.
+        self.subscriptions: list[Subscription] | tuple = ()
+        self.registrations: dict[str, Registration] = _NOTHING
         self.last_cseq: dict[tuple, tuple] = {}
         """(From tag, To tag) -> (CSeq number, method, source address) of the last new request."""
-        self.reliable: dict[tuple[int, int], list] = {}
+        self.reliable: dict[tuple[int, int], list] = _NOTHING
         """(INVITE CSeq, RSeq) -> [frame, time, PRACK frame or None]: RFC 3262's reliable provisionals."""
-        self.orphans: list[Transaction] = []
+        self.orphans: list[Transaction] | tuple = ()
         """Requests inside a dialog the capture never saw set up."""
-        self.unknown_notifies: list[Transaction] = []
-        self.unmatched: list[tuple[int, int, int]] = []
+        self.unknown_notifies: list[Transaction] | tuple = ()
+        self.unmatched: list[tuple[int, int, int]] | tuple = ()
         """(frame, time, status) of responses whose request is not in the capture."""
-        self.rejected_credentials: list[Transaction] = []
-        self.found: list[Finding] = []
+        self.rejected_credentials: list[Transaction] | tuple = ()
+        self.found: list[Finding] | tuple = ()
         """Findings made on the spot (the rest wait for ``findings``)."""
         self.ringing_time: int | None = None
         self.answer_time: int | None = None
-        self.links: list[str] = []
+        self.links: list[str] | tuple = ()
         """Call-IDs and Session-IDs this call's INVITE names as its other legs."""
+
+    def _add(self, name: str, item) -> None:
+        """Append to one of the lists that start as an empty tuple."""
+        items = getattr(self, name)
+        if not items:
+            items = []
+            setattr(self, name, items)
+        items.append(item)
 
     # -- messages in ---------------------------------------------------------------------------------------
     def feed(self, message, index: int) -> None:
@@ -123,23 +135,23 @@ class Call:
 
     def _request(self, message, index: int) -> None:
         method = message.method
-        branch = message.branch
+        key = message_key(message, method)
+        txn = self.transactions.get(key)
+        if txn is not None and method != "ACK":
+            self.stats.request(method, True)
+            txn.request_again(index, message.frames[-1], message.time)
+            return
+        branch = key[0]
         from_tag, to_tag = message.from_tag, message.to_tag
         frame, time = message.frames[-1], message.time
         if self.kind is None and to_tag is None:
             self.kind = "call" if method == "INVITE" else method.lower()
-        key = transaction_key(method, message.cseq_number, branch, from_tag)
-        txn = self.transactions.get(key)
         if method == "ACK":
             self.stats.request(method, False)
             if txn is not None and txn.state != ACCEPTED:
                 txn.acked(index, frame, time)
             else:
                 self._ack_2xx(message, index, from_tag, to_tag, frame, time)
-            return
-        if txn is not None:
-            self.stats.request(method, True)
-            txn.request_again(index, frame, time)
             return
         self.stats.request(method, False)
         txn = Transaction(key, message, index, branch, from_tag, to_tag)
@@ -169,13 +181,12 @@ class Call:
 
     def _response(self, message, index: int) -> None:
         status = message.status
-        from_tag, to_tag = message.from_tag, message.to_tag
-        txn = self.transactions.get(transaction_key(message.cseq_method, message.cseq_number, message.branch,
-                                                    from_tag))
+        txn = self.transactions.get(message_key(message, message.cseq_method))
         if txn is None:
             self.stats.response(status, False)
-            self.unmatched.append((message.frames[-1], message.time, status))
+            self._add("unmatched", (message.frames[-1], message.time, status))
             return
+        to_tag = message.to_tag
         rseq = None
         if 100 < status < 200 and txn.method == "INVITE":
             found = _RSEQ.search(message.raw, 0, message.body_start)
@@ -190,7 +201,7 @@ class Call:
             self._invite_response(txn, response, to_tag)
         elif status >= 200:
             if method == "BYE" and status not in CHALLENGES:  # a challenged BYE is sent again with credentials
-                dialog = self.dialogs.get(dialog_key(from_tag, to_tag))
+                dialog = self.dialogs.get(dialog_key(txn.from_tag, to_tag))
                 if dialog is not None:
                     dialog.apply(dlg.BYE_DONE, frame, time)
             elif method in ("SUBSCRIBE", "REFER") and txn.extra is not None:
@@ -206,7 +217,7 @@ class Call:
             if dialog is not None:
                 dialog.apply(dlg.GONE, frame, time)
                 if status == 481:
-                    self.found.append(Finding(
+                    self._add("found", Finding(
                         "dialog.unknown", self.call_id, [txn.frame, frame],
                         f"{method} (CSeq {txn.cseq}) in a dialog the capture saw set up was answered 481 "
                         f"{response.reason}: the peer lost the dialog (restarted, or timed it out)".rstrip(),
@@ -214,9 +225,9 @@ class Call:
         if txn.credentials and (status == 403 or (status in CHALLENGES and
                                                   not _STALE.search(message.raw, 0, message.body_start))):
             # Section 22.2-22.3: a stale nonce asks for a retry with the same credentials, not a rejection.
-            self.rejected_credentials.append(txn)
+            self._add("rejected_credentials", txn)
         if status == 491:
-            self.found.append(Finding(
+            self._add("found", Finding(
                 "invite.glare", self.call_id, [txn.frame, frame],
                 f"{method} (CSeq {txn.cseq}) met a request going the other way: 491 {response.reason}".rstrip(),
                 txn.time))
@@ -232,12 +243,12 @@ class Call:
             for name in ("X-CID", "X-Call-ID"):
                 value = message.header(name)
                 if value and value not in self.links and value != self.call_id:
-                    self.links.append(value)
+                    self._add("links", value)
             session = message.header("Session-ID")
             if session:
                 for uuid in re.findall(r"[0-9a-fA-F]{32}", session)[:2]:
                     if uuid != _NULL_SESSION and "session:" + uuid.lower() not in self.links:
-                        self.links.append("session:" + uuid.lower())
+                        self._add("links", "session:" + uuid.lower())
 
     def _invite_response(self, txn: Transaction, response, to_tag) -> None:
         status, frame, time = response.status, response.frame, response.time
@@ -249,12 +260,14 @@ class Call:
                     self._dialog(txn.from_tag, to_tag, "INVITE", frame, time).apply(dlg.EARLY_RESPONSE, frame,
                                                                                      time)
                 if response.rseq is not None:
+                    if not self.reliable:
+                        self.reliable = {}
                     self.reliable.setdefault((txn.cseq, response.rseq), [frame, time, None])
             elif status < 300:
                 if self.answer_time is None:
                     self.answer_time = time
                 dialog = self._dialog(txn.from_tag, to_tag, "INVITE", frame, time)
-                dialog.answered(txn.cseq, status, response.reason, frame, time, response.copies)
+                dialog.answered(txn.cseq, response)
             else:
                 for dialog in self.dialogs.values():  # section 13.2.2.3: a failure ends every early dialog
                     if dialog.method == "INVITE" and dialog.local_tag == txn.from_tag and dialog.state == dlg.EARLY:
@@ -262,7 +275,7 @@ class Call:
         elif 200 <= status < 300:  # a re-INVITE (section 14)
             dialog = self.dialogs.get(dialog_key(txn.from_tag, txn.to_tag))
             if dialog is not None:
-                dialog.answered(txn.cseq, status, response.reason, frame, time, response.copies)
+                dialog.answered(txn.cseq, response)
 
     def _ack_2xx(self, message, index: int, from_tag, to_tag, frame: int, time: int) -> None:
         """The ACK of a 2xx is matched by its dialog and its CSeq number (RFC 3261 section 13.2.2.4)."""
@@ -276,7 +289,7 @@ class Call:
                    and d.acks[cseq].ack is None]
         if len(waiting) == 1:
             waiting[0].acked(cseq, index, frame, time)
-            self.found.append(Finding(
+            self._add("found", Finding(
                 "dialog.tag_mismatch", self.call_id, [waiting[0].acks[cseq].frame, frame],
                 f"ACK (CSeq {cseq}) has To tag {to_tag or '(none)'}, not the {waiting[0].remote_tag} of the "
                 f"{waiting[0].acks[cseq].status} it acknowledges: matched by Call-ID, From tag and CSeq", time,
@@ -289,7 +302,7 @@ class Call:
                     and txn.from_tag == from_tag:
                 txn.acked(index, frame, time)
                 return
-        self.found.append(Finding("dialog.unknown", self.call_id, [frame],
+        self._add("found", Finding("dialog.unknown", self.call_id, [frame],
                                   f"ACK (CSeq {message.cseq_number}) for no 2xx or failure in the capture", time,
                                   severity=INFO, inferred=True))
 
@@ -302,7 +315,7 @@ class Call:
             return None
         dialog = live[0]
         other = dialog.remote_tag if txn.from_tag == dialog.local_tag else dialog.local_tag
-        self.found.append(Finding(
+        self._add("found", Finding(
             "dialog.tag_mismatch", self.call_id, [txn.frame],
             f"BYE (CSeq {txn.cseq}) has no To tag: matched by Call-ID and From tag to the dialog with tag {other}",
             txn.time, inferred=True))
@@ -314,7 +327,7 @@ class Call:
         if rack is not None and rack.rseq is not None:
             pending = self.reliable.get((rack.cseq, rack.rseq))
         if pending is None:
-            self.found.append(Finding("prack.unmatched", self.call_id, [txn.frame],
+            self._add("found", Finding("prack.unmatched", self.call_id, [txn.frame],
                                       f"PRACK with RAck '{rack.raw if rack else ''}' names no reliable provisional"
                                       " response in the capture", txn.time, inferred=True))
         elif pending[2] is None:
@@ -331,7 +344,7 @@ class Call:
     def _in_dialog(self, message, txn: Transaction) -> None:
         dialog = self.dialogs.get(dialog_key(txn.from_tag, txn.to_tag))
         if dialog is None:
-            self.orphans.append(txn)
+            self._add("orphans", txn)
             return
         if txn.method == "BYE":
             dialog.bye(txn.from_tag, txn.frame, txn.time)
@@ -351,7 +364,7 @@ class Call:
             # The same number and method from another address is the request relayed by another element.
             if txn.cseq < number or txn.cseq == number and (txn.method != method or txn.src == src):
                 if not self._forwarded(message, txn):
-                    self.found.append(Finding(
+                    self._add("found", Finding(
                         "cseq.out_of_order", self.call_id, [txn.frame],
                         f"{txn.method} has CSeq {txn.cseq}, not above the {number} ({method}) this end used "
                         "before", txn.time))
@@ -375,7 +388,7 @@ class Call:
         sub.in_dialog = txn.to_tag is not None
         sub.expect_notify = not _refer_sub_false(message)
         txn.extra = sub
-        self.subscriptions.append(sub)
+        self._add("subscriptions", sub)
 
     def _subscribe(self, message, txn: Transaction) -> None:
         event = message.value("Event")
@@ -391,7 +404,7 @@ class Call:
         sub = Subscription("subscribe", package, event_id, txn.from_tag, txn.frame, txn.time)
         sub.in_dialog = txn.to_tag is not None
         txn.extra = sub
-        self.subscriptions.append(sub)
+        self._add("subscriptions", sub)
 
     def _subscription_answered(self, message, txn: Transaction, response) -> None:
         sub: Subscription = txn.extra
@@ -414,7 +427,7 @@ class Call:
         event_id = event.id if event is not None else None
         sub = self._subscription_for(package, event_id, txn.to_tag)
         if sub is None:
-            self.unknown_notifies.append(txn)
+            self._add("unknown_notifies", txn)
             return False
         txn.extra = sub
         state = message.value("Subscription-State")
@@ -446,6 +459,8 @@ class Call:
         aor = party(message.to_header) or ""
         registration = self.registrations.get(aor)
         if registration is None:
+            if not self.registrations:
+                self.registrations = {}
             registration = self.registrations[aor] = Registration(aor)
         txn.extra = (registration, registration.requested(txn.frame, txn.time, txn.credentials))
 

@@ -62,18 +62,21 @@ def dialog_key(tag_a: str | None, tag_b: str | None) -> tuple:
 
 
 class PendingAck:
-    """A 2xx to an INVITE inside this dialog, and the ACK it needs (RFC 3261 section 13.2.2.4)."""
+    """A 2xx to an INVITE inside this dialog (the transaction's ``Response``, with its copies), and the ACK it
+    needs (RFC 3261 section 13.2.2.4)."""
 
-    __slots__ = ("cseq", "status", "reason", "frame", "time", "copies", "ack")
+    __slots__ = ("cseq", "answer", "ack")
 
-    def __init__(self, cseq: int, status: int, reason: str, frame: int, time: int):
+    def __init__(self, cseq: int, answer):
         self.cseq = cseq
-        self.status = status
-        self.reason = reason
-        self.frame = frame
-        self.time = time
-        self.copies: list[tuple[int, int, int]] = []  # the transaction's list of copies of the 2xx, shared
+        self.answer = answer
         self.ack: tuple[int, int, int] | None = None  # (index, frame, time)
+
+    status = property(lambda self: self.answer.status)
+    reason = property(lambda self: self.answer.reason)
+    frame = property(lambda self: self.answer.frame)
+    time = property(lambda self: self.answer.time)
+    copies = property(lambda self: self.answer.copies)
 
 
 class Dialog:
@@ -98,13 +101,16 @@ class Dialog:
         self.bye_tag: str | None = None
         """The From tag of the first BYE: which end hung up."""
         self.ended_time: int | None = None
-        self.unexpected: list[tuple[str, int, int]] = []
+        self.unexpected: list[tuple[str, int, int]] | tuple = ()
+        """(event, frame, time) of each event the table has no entry for (a list once there is one)."""
         self.requests_after = 0
         """Requests (other than BYE) seen after the 2xx: the dialog went on."""
 
     def apply(self, event: str, frame: int, time: int) -> str | None:
         step = DIALOG_TABLE.get((self.state, event))
         if step is None:
+            if not self.unexpected:
+                self.unexpected = []
             self.unexpected.append((event, frame, time))
             return UNEXPECTED
         state, action = step
@@ -117,12 +123,11 @@ class Dialog:
         return action
 
     # -- what the call tells the dialog --------------------------------------------------------------------
-    def answered(self, cseq: int, status: int, reason: str, frame: int, time: int, copies: list) -> str | None:
-        action = self.apply(ANSWER, frame, time)
+    def answered(self, cseq: int, answer) -> str | None:
+        """A 2xx (``answer``, a ``transactions.Response``) to the INVITE with this CSeq."""
+        action = self.apply(ANSWER, answer.frame, answer.time)
         if action == AWAIT_ACK and cseq not in self.acks:
-            pending = PendingAck(cseq, status, reason, frame, time)
-            pending.copies = copies
-            self.acks[cseq] = pending
+            self.acks[cseq] = PendingAck(cseq, answer)
         return action
 
     def acked(self, cseq: int, index: int, frame: int, time: int) -> bool:

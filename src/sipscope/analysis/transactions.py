@@ -101,6 +101,15 @@ def transaction_key(method: str, cseq_number, branch: str | None, from_tag: str 
     return (branch, method, cseq_number, from_tag)
 
 
+def message_key(message, method: str) -> tuple:
+    """``transaction_key`` of a message (``method``: the request's, or the CSeq's of a response), reading the
+    From tag only when the branch needs it."""
+    branch = message.branch
+    if branch is not None and branch.startswith(MAGIC_COOKIE):
+        return (branch, "INVITE" if method == "ACK" else method, message.cseq_number)
+    return transaction_key(method, message.cseq_number, branch, message.from_tag)
+
+
 def response_event(status: int, again: bool) -> str:
     if status < 200:
         return PROVISIONAL_AGAIN if again else PROVISIONAL
@@ -121,8 +130,8 @@ class Response:
         self.index = index
         self.frame = frame
         self.time = time
-        self.copies: list[tuple[int, int, int]] = []
-        """(message index, frame, time) of each retransmission of this response."""
+        self.copies: list[tuple[int, int, int]] | tuple = ()
+        """(message index, frame, time) of each retransmission of this response (a list once there is one)."""
         self.rseq = rseq
 
     def as_dict(self, start: int) -> dict:
@@ -158,14 +167,14 @@ class Transaction:
         self.index = index
         self.frame: int = message.frames[-1]
         self.time: int = message.time
-        self.copies: list[tuple[int, int, int]] = []
-        """(message index, frame, time) of each retransmission of the request."""
+        self.copies: list[tuple[int, int, int]] | tuple = ()
+        """(message index, frame, time) of each retransmission of the request (a list once there is one)."""
         self.responses: list[Response] = []
         self.ack: tuple[int, int, int] | None = None
         """(index, frame, time) of the ACK of a non-2xx final response (the ACK of a 2xx is the dialog's)."""
         self.ack_copies = 0
-        self.unexpected: list[tuple[str, int, int]] = []
-        """(event, frame, time) of each event the state table has no entry for."""
+        self.unexpected: list[tuple[str, int, int]] | tuple = ()
+        """(event, frame, time) of each event the state table has no entry for (a list once there is one)."""
         self.credentials = False
         """Whether the request carried Authorization or Proxy-Authorization."""
         self.cancelled_by: Transaction | None = None
@@ -180,12 +189,16 @@ class Transaction:
         table = INVITE_TABLE if self.method == "INVITE" else NON_INVITE_TABLE
         step = table.get((self.state, event))
         if step is None:
+            if not self.unexpected:
+                self.unexpected = []
             self.unexpected.append((event, frame, time))
             return UNEXPECTED
         self.state, action = step
         return action
 
     def request_again(self, index: int, frame: int, time: int) -> str | None:
+        if not self.copies:
+            self.copies = []
         self.copies.append((index, frame, time))
         return self.apply(REQUEST_AGAIN, frame, time)
 
@@ -195,6 +208,8 @@ class Transaction:
         frame, time = message.frames[-1], message.time
         for seen in self.responses:
             if seen.status == status and seen.to_tag == to_tag and seen.rseq == rseq:
+                if not seen.copies:
+                    seen.copies = []
                 seen.copies.append((index, frame, time))
                 return seen, True, self.apply(response_event(status, True), frame, time)
         response = Response(status, message.reason, to_tag, index, frame, time, rseq)

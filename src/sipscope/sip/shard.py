@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 import zlib
 
-# Any line that parse_message could read as a Call-ID header, including forms the sniffer will not trust (a line
-# starting with white space is folded into the one before it, RFC 3261 section 7.3.1).
-_CALL_ID_LINE = re.compile(rb"\n([ \t\x0b\x0c\r]*)(?:call-id|i)[ \t\x0b\x0c\r]*:", re.I)
+# A line parse_message reads as a Call-ID header, with its value. A line starting with a space or a tab is not one:
+# it continues the line before it (RFC 3261 section 7.3.1); other white space before the name is stripped.
+_CALL_ID_LINE = re.compile(rb"\n[\x0b\x0c\r]*(?:call-id|i)[ \t\x0b\x0c\r]*:([^\n]*)\n", re.I)
 
 
 def shard(call_id: str | None, workers: int) -> int:
@@ -25,15 +25,13 @@ def shard(call_id: str | None, workers: int) -> int:
 
 def sniff_shard(payload: bytes, workers: int) -> int:
     """``shard`` of the Call-ID ``parse_message(payload)`` would find, or -1 when that is not certain."""
-    first_line = payload.find(b"\n")
-    header_end = payload.find(b"\r\n\r\n")
-    if header_end < 0 or first_line <= 0 or payload[first_line - 1] != 13:
-        return -1  # no end to the headers, or lines ended by bare LFs: where the headers end is the parser's call
-    found = _CALL_ID_LINE.search(payload, first_line, header_end)
-    if found is None or found.group(1):
+    found = _CALL_ID_LINE.search(payload)
+    if found is None:
         return -1
-    line_end = payload.find(b"\n", found.end())
-    value = payload[found.end() : line_end].strip()
-    if not value or not value.isascii() or payload[line_end + 1 : line_end + 2] in (b" ", b"\t"):
-        return -1  # empty, not ASCII (the parser decodes it), or continued on the next line
+    first_line = payload.find(b"\n")
+    if payload[first_line - 1] != 13 or payload.find(b"\r\n\r\n", first_line - 1, found.start() + 1) >= 0:
+        return -1  # lines ended by bare LFs (where the headers end is the parser's call), or the line is in the body
+    value = found.group(1).strip()
+    if not value.isascii() or payload.startswith((b" ", b"\t"), found.end()):
+        return -1  # not ASCII (the parser decodes it), or continued on the next line
     return zlib.crc32(value) % workers
