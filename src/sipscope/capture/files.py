@@ -19,7 +19,7 @@ from typing import BinaryIO, Iterable, Iterator
 
 Record = tuple[int, int, bytes, int]
 
-CHUNK = 1 << 20
+CHUNK = 256 << 10  # bytes read at a time
 GZIP_CHUNK = 32 << 10  # compressed bytes per step; deflate expands them at most ~1000-fold
 GZIP_WBITS = 16 + zlib.MAX_WBITS  # zlib reads the gzip header and checks the trailer's CRC (RFC 1952)
 # Wireshark refuses records above 256 KiB for most link types; we accept up to 16 MiB before calling a record

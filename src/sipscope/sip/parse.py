@@ -43,8 +43,9 @@ _KEY_HEADER_LINE = re.compile(rb"(?im)^(?:via|call-id|cseq|from|to|[vift])[ \t]*
 _VERSION_ANYWHERE = re.compile(rb"[Ss][Ii][Pp]/[0-9]")
 _TOKEN = re.compile(rb"[A-Za-z0-9.!%*_+`'~-]+")
 # Start lines already read -> (fields, defects). Responses repeat endlessly ("SIP/2.0 200 OK"), and so do the
-# requests of many user agents; bounded like the name cache.
+# requests of many user agents. Request-URIs are often all different, so this one is kept small: memory.
 _START_LINE_CACHE: dict[bytes, tuple] = {}
+_START_LINE_CACHE_MAX = 512
 # CSeq and Content-Length values as written -> their parsed form; they repeat from message to message too.
 _CSEQ_CACHE: dict[bytes, tuple] = {}
 _LENGTH_CACHE: dict[bytes, int] = {}
@@ -131,7 +132,7 @@ def parse_start_line(data: bytes, start: int = 0):
     if cached is not None:
         return cached[0], line_end, list(cached[1])
     parsed = _read_start_line(data, start, eol, line)
-    if parsed.__class__ is tuple and len(_START_LINE_CACHE) < _NAME_CACHE_MAX:
+    if parsed.__class__ is tuple and len(_START_LINE_CACHE) < _START_LINE_CACHE_MAX:
         _START_LINE_CACHE[line] = (parsed[0], tuple(parsed[1]))
     return parsed if parsed.__class__ is not tuple else (parsed[0], line_end, parsed[1])
 
