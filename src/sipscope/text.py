@@ -10,6 +10,6 @@ _CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 
 def printable(text: str) -> str:
     """``text`` with every control character shown as a visible escape (``\\x1b``) instead of obeyed."""
-    if _CONTROL.search(text) is None:
+    if text.isprintable() or _CONTROL.search(text) is None:  # the first test is the quick one for most text
         return text
     return _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", text)

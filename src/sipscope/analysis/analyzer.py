@@ -63,6 +63,9 @@ class Analyzer:
         if call is None:
             call = self.calls[call_id] = Call(call_id, self.stats, self.details)
             self._push(time + TIMEOUT, call)
+        elif call.parked:
+            call.parked = False
+            self._push(time + TIMEOUT, call)
         call.feed(message, index)
 
     def finish(self, end_time: int | None = None) -> list[Finding]:
@@ -92,10 +95,14 @@ class Analyzer:
         due = call.last_time + TIMEOUT
         if due > now:
             self._push(due, call)
-        elif call.can_close(now):
+            return
+        free = call.closing_time()
+        if free is None:
+            call.parked = True  # until its next message
+        elif free <= now:
             self._close(call, now)
         else:
-            self._push(now + TIMEOUT, call)
+            self._push(free, call)
 
     def _close(self, call: Call, now: int) -> None:
         del self.calls[call.call_id]

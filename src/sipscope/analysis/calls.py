@@ -73,7 +73,7 @@ class Call:
         "call_id", "stats", "indices", "first_time", "last_time", "first_frame", "kind", "caller", "callee",
         "caller_tag", "transactions", "invites", "dialogs", "subscriptions", "registrations", "last_cseq",
         "reliable", "orphans", "unknown_notifies", "unmatched", "rejected_credentials", "found", "ringing_time",
-        "answer_time", "links",
+        "answer_time", "links", "parked",
     )
 
     def __init__(self, call_id: str, stats, indices: bool = True):
@@ -112,6 +112,8 @@ class Call:
         self.answer_time: int | None = None
         self.links: list[str] | tuple = ()
         """Call-IDs and Session-IDs this call's INVITE names as its other legs."""
+        self.parked = False
+        """Set by the analyzer while the call waits for a message and nothing else (see ``closing_time``)."""
 
     def _add(self, name: str, item) -> None:
         """Append to one of the lists that start as an empty tuple."""
@@ -472,24 +474,26 @@ class Call:
             registration.bound(contacts, _expires(message))
 
     # -- closing -------------------------------------------------------------------------------------------
-    def can_close(self, now: int) -> bool:
-        """Whether nothing more is to be expected: no call ringing or up, no subscription alive."""
+    def closing_time(self) -> int | None:
+        """From when nothing more is to be expected if no message comes: 0 when that is already so, the time an
+        unACKed 2xx is given up on or a subscription expires, None while a call rings or is up."""
+        when = 0
         for txn in self.invites:
             if txn.final is None and txn.responses:
-                return False  # still ringing: the answer may come much later
+                return None  # still ringing: the answer may come much later
         for dialog in self.dialogs.values():
-            if dialog.state == dlg.CONFIRMED and dialog.method == "INVITE" and not self._abandoned(dialog, now):
-                return False
+            if dialog.state == dlg.CONFIRMED and dialog.method == "INVITE":
+                # A 2xx never ACKed is given up on after 64*T1 (RFC 3261 section 13.3.1.4), unless the dialog
+                # went on without the ACK.
+                if not dialog.acks or dialog.requests_after or any(p.ack is not None for p in dialog.acks.values()):
+                    return None
+                when = max(when, max(p.time for p in dialog.acks.values()) + TIMEOUT)
         for sub in self.subscriptions:
-            if sub.state in ("accepted", "pending", "active") and (sub.expires_at is None or sub.expires_at > now):
-                return False
-        return True
-
-    @staticmethod
-    def _abandoned(dialog: Dialog, now: int) -> bool:
-        """A dialog whose 2xx was never ACKed is over once 64*T1 has passed (RFC 3261 section 13.3.1.4)."""
-        return bool(dialog.acks) and all(p.ack is None and now - p.time >= TIMEOUT for p in dialog.acks.values()) \
-            and not dialog.requests_after
+            if sub.state in ("accepted", "pending", "active"):
+                if sub.expires_at is None:
+                    return None
+                when = max(when, sub.expires_at)
+        return when
 
     def findings(self, now: int) -> list[Finding]:
         """Everything missing or wrong, judged at capture time ``now`` (the end of the capture, or when the call
