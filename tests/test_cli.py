@@ -176,6 +176,23 @@ def test_analyze_text_report_lists_calls_findings_and_statistics():
     assert "responses: 100 2, 180 1, 200 4 (3 resent), 486 1" in text
 
 
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_analyze_reads_standard_input_in_one_process(jobs):
+    sample = (SAMPLES / "refer-transfer-udp.pcap").read_bytes()
+    result = run_cli("analyze", "--jobs", jobs, "-", stdin=sample)
+    assert result.returncode == 0, result.stderr
+    text = result.stdout.decode()
+    assert text.startswith("<stdin> (pcap)\n13 frames, 13 SIP messages")
+    assert "refer.transfer_failed" in text
+
+
+def test_analyze_in_two_processes_writes_the_report_of_one():
+    paths = [str(SAMPLES / "busy-udp.pcap"), str(SAMPLES / "missing-ack-udp.pcap")]
+    one, two = run_cli("analyze", "--jobs", "1", *paths), run_cli("analyze", "--jobs", "2", *paths)
+    assert one.returncode == two.returncode == 0
+    assert two.stdout == one.stdout and "Calls: 2" in one.stdout.decode()
+
+
 def test_analyze_unreadable_input_is_exit_code_2(tmp_path):
     bad = tmp_path / "bad.pcap"
     bad.write_bytes(b"not a capture at all")

@@ -25,7 +25,7 @@ SECOND = 1_000_000_000
 
 
 def report(path: Path, workers: int) -> str:
-    result, rows = analyze_text([str(path)], workers, strict=True)
+    result, rows = analyze_text([CaptureFile(path)], workers, strict=True)
     return "".join(render(result.capture, result.stats.as_dict(), result.links.groups(), result.findings,
                           result.calls, result.others, rows))
 
@@ -104,8 +104,8 @@ def test_shares_of_the_call_ids_give_the_report_of_one_process(mixed_capture):
 
 
 def test_shares_account_for_every_frame_once(mixed_capture):
-    single, _rows = analyze_text([str(mixed_capture)], 1, strict=True)
-    shared, _rows = analyze_text([str(mixed_capture)], 2, strict=True)
+    single, _rows = analyze_text([CaptureFile(mixed_capture)], 1, strict=True)
+    shared, _rows = analyze_text([CaptureFile(mixed_capture)], 2, strict=True)
     assert shared.capture == single.capture
     assert sum(single.capture["by_category"].values()) == single.capture["frames"]
     assert shared.stats.as_dict() == single.stats.as_dict()

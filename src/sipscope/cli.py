@@ -81,9 +81,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _jobs(args) -> int:
+    if "-" in args.captures:
+        return 1  # standard input can be read once, by one process
     if args.jobs:
         return max(1, args.jobs)
-    if (os.cpu_count() or 1) < 2 or "-" in args.captures:
+    if (os.cpu_count() or 1) < 2:
         return 1
     return 2 if sum(os.path.getsize(path) for path in args.captures) >= PARALLEL_FROM else 1
 
@@ -148,10 +150,8 @@ def run_analyze(args) -> int:
     from .parallel import WorkerError, analyze_text
     from .report.analysis_text import render
 
-    for f in ingestion.files:
-        f.close()  # analyze_text opens the files in every process
     try:
-        result, rows = analyze_text(args.captures, _jobs(args), args.strict)
+        result, rows = analyze_text(ingestion.files, _jobs(args), args.strict)
         stats = result.stats.as_dict()
         _write(render(result.capture, stats, result.links.groups(), result.findings, result.calls, result.others,
                       rows))

@@ -23,9 +23,8 @@ from __future__ import annotations
 import multiprocessing
 import traceback
 from bisect import bisect_right
-from typing import Callable, Iterator
-
 from heapq import merge
+from typing import Callable, Iterator
 
 from .accounting import EXAMPLE_FRAMES, sort_events, sort_reasons
 from .analysis.analyzer import Analyzer, Links, finding_order
@@ -155,9 +154,10 @@ class ShardResult:
             self.others[kind] = self.others.get(kind, 0) + count
 
 
-def analyze_shard(paths, worker: int, workers: int, strict: bool, limits=None) -> tuple[ShardResult, TextReport]:
-    """Analyse the Call-IDs of shard ``worker`` of ``workers`` (all of them when ``workers`` is 1)."""
-    files = [CaptureFile(path) for path in paths]
+def analyze_shard(files: list[CaptureFile], worker: int, workers: int, strict: bool, limits=None) \
+        -> tuple[ShardResult, TextReport]:
+    """Analyse the Call-IDs of shard ``worker`` of ``workers`` (all of them when ``workers`` is 1) in the captures
+    ``files`` (opened, not read yet)."""
     pipeline = Pipeline(limits, strict)
     report = TextReport(lambda: pipeline.start_ts)
     analyzer = Analyzer(on_call=report.call)
@@ -176,7 +176,7 @@ def analyze_shard(paths, worker: int, workers: int, strict: bool, limits=None) -
 
 def _analyze_work(paths, worker: int, workers: int, strict: bool, limits, conn) -> None:
     try:
-        result, report = analyze_shard(paths, worker, workers, strict, limits)
+        result, report = analyze_shard([CaptureFile(path) for path in paths], worker, workers, strict, limits)
         conn.send(("result", result))
         keys: list[int] = []
         rows: list[str] = []
@@ -195,12 +195,14 @@ def _analyze_work(paths, worker: int, workers: int, strict: bool, limits, conn) 
         conn.close()
 
 
-def analyze_text(paths, workers: int = 2, strict: bool = False, limits: Limits | None = None) \
+def analyze_text(files: list[CaptureFile], workers: int = 2, strict: bool = False, limits: Limits | None = None) \
         -> tuple[ShardResult, Iterator[str]]:
-    """The analysis of the captures for the text report: the result, and the calls table's rows in order."""
+    """The analysis of the captures ``files`` (opened, not read yet) for the text report: the result, and the calls
+    table's rows in order. Other processes open the files again by name (so standard input takes one process)."""
     if workers <= 1:
-        result, report = analyze_shard(paths, 0, 1, strict, limits)
+        result, report = analyze_shard(files, 0, 1, strict, limits)
         return result, report.sorted_rows()
+    paths = [f.path for f in files]
     context = multiprocessing.get_context("fork")
     streams = []
     processes = []
@@ -213,7 +215,7 @@ def analyze_text(paths, workers: int = 2, strict: bool = False, limits: Limits |
         streams.append(receive)
         processes.append(process)
     try:
-        result, report = analyze_shard(paths, 0, workers, strict, limits)
+        result, report = analyze_shard(files, 0, workers, strict, limits)
         for conn in streams:
             kind, *rest = conn.recv()
             if kind == "error":

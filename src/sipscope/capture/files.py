@@ -12,6 +12,7 @@ can say where and why reading stopped. Only a file that is not a capture at all 
 from __future__ import annotations
 
 import heapq
+import os
 import struct
 import sys
 import zlib
@@ -150,7 +151,8 @@ def _read_exactly(stream, n: int) -> bytes:
 class CaptureFile:
     """One capture file, opened and recognised; iterate ``records()`` once to read it."""
 
-    def __init__(self, path: str):
+    def __init__(self, path: str | os.PathLike):
+        path = os.fspath(path)
         self.path = path
         self.name = "<stdin>" if path == "-" else path
         self.notes: list[str] = []
