@@ -10,6 +10,7 @@ from scapy.all import IP, TCP, UDP, Ether, fragment
 
 from sipscope.capture.decode import fast_udp
 from sipscope.capture.files import CaptureFile
+from sipscope.knowledge import Knowledge
 from sipscope.parallel import analyze_text
 from sipscope.report.analysis_text import render
 from sipscope.sip.message import SipMessage
@@ -27,7 +28,7 @@ SECOND = 1_000_000_000
 def report(path: Path, workers: int) -> str:
     result, rows = analyze_text([CaptureFile(path)], workers, strict=True)
     return "".join(render(result.capture, result.stats.as_dict(), result.links.groups(), result.findings,
-                          result.calls, result.others, rows))
+                          result.calls, result.others, rows, Knowledge("en")))
 
 
 def udp(src: str, dst: str, payload: bytes) -> bytes:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import functools
 import gc
+import json
 import os
 import sys
 
@@ -57,11 +58,34 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--json", action="store_true",
                          help="one JSON document: messages, calls, transactions, findings, stats (docs/analysis-json.md)")
     analyze.add_argument("--strict", action="store_true", help="stop at the first internal error (for debugging)")
+    analyze.add_argument("--lang", choices=("en", "fr", "ar", "ru", "ja"), default="en",
+                         help="language of the knowledge texts and the report's headings (default: en)")
     analyze.add_argument(
         "--jobs", type=int, default=0, metavar="N",
         help="processes to use for the text report, each analysing a share of the Call-IDs (default: 2 for "
              "captures over 16 MB on a machine with 2 or more CPUs, else 1); --json uses one",
     )
+    languages = ("en", "fr", "ar", "ru", "ja")  # sipscope.knowledge.LANGUAGES, without importing it here
+    explain = commands.add_parser(
+        "explain", help="what a response code, a finding or a defect means, when you see it, how to fix it",
+        description="The knowledge-base card of a SIP response code (for a request method, when its meaning "
+                    "depends on it), an analysis finding id or a message defect id.",
+        epilog="exit codes: 0 success, 2 unknown code or id",
+    )
+    explain.add_argument("code", metavar="CODE", help="a response code (404), a finding id (ack.missing) or a "
+                                                      "defect id (sip.cseq.invalid)")
+    explain.add_argument("--method", help="the request's method, for codes whose meaning depends on it (200, 202, "
+                                          "481...)")
+    explain.add_argument("--lang", choices=languages, default="en", help="language of the card (default: en)")
+    explain.add_argument("--json", action="store_true", help="the entry as JSON, with the keys the analysis uses")
+    compare = commands.add_parser(
+        "compare", help="two response codes side by side: how they differ and when to expect which",
+        description="A comparison card of two SIP response codes.",
+        epilog="exit codes: 0 success, 2 unknown code",
+    )
+    compare.add_argument("codes", nargs=2, metavar="CODE", help="two response codes")
+    compare.add_argument("--lang", choices=languages, default="en", help="language of the card (default: en)")
+    compare.add_argument("--json", action="store_true", help="the comparison as JSON")
     return parser
 
 
@@ -71,7 +95,9 @@ def main(argv: list[str] | None = None) -> int:
     # cycles, so the collector's default thresholds only cost time: a third of an analysis on large captures.
     gc.set_threshold(100_000, 50, 1000)
     try:
-        return run_analyze(args) if args.command == "analyze" else run_messages(args)
+        commands = {"analyze": run_analyze, "messages": run_messages, "explain": run_explain,
+                    "compare": run_compare}
+        return commands[args.command](args)
     except BrokenPipeError:
         # The reader went away (sipscope ... | head): not an error of ours.
         sys.stderr.close()
@@ -145,8 +171,11 @@ def run_analyze(args) -> int:
     ingestion = _open(args)
     if ingestion is None:
         return EXIT_INPUT
+    from .knowledge import Knowledge
+
+    knowledge = Knowledge(args.lang)
     if args.json:
-        return _analyze_json(ingestion)
+        return _analyze_json(ingestion, knowledge)
     from .parallel import WorkerError, analyze_text
     from .report.analysis_text import render
 
@@ -154,18 +183,18 @@ def run_analyze(args) -> int:
         result, rows = analyze_text(ingestion.files, _jobs(args), args.strict)
         stats = result.stats.as_dict()
         _write(render(result.capture, stats, result.links.groups(), result.findings, result.calls, result.others,
-                      rows))
+                      rows, knowledge))
     except WorkerError as exc:  # --strict stopped a worker at an internal error
         print(f"sipscope: internal error in a worker process:\n{exc}", file=sys.stderr)
         return EXIT_INTERNAL
     return EXIT_INTERNAL if result.capture["internal_errors"] else EXIT_OK
 
 
-def _analyze_json(ingestion) -> int:
+def _analyze_json(ingestion, knowledge) -> int:
     from .analysis.analyzer import Analyzer
     from .report.analysis_json import JsonReport
 
-    report = JsonReport(sys.stdout)
+    report = JsonReport(sys.stdout, knowledge)
     analyzer = Analyzer(on_call=report.call, on_transaction=report.transaction, details=True)
     feed = analyzer.feed
     write = report.message
@@ -177,6 +206,51 @@ def _analyze_json(ingestion) -> int:
     report.finish(capture, analyzer, findings)
     sys.stdout.flush()
     return EXIT_INTERNAL if capture["internal_errors"] else EXIT_OK
+
+
+def run_explain(args) -> int:
+    from .knowledge import Knowledge, UnknownEntry
+    from .report import cards
+
+    knowledge = Knowledge(args.lang)
+    try:
+        entry = knowledge.lookup(args.code.strip(), args.method)
+    except UnknownEntry:
+        print(f"sipscope: {args.code!r} is neither a response code (100-699) nor a finding or defect id",
+              file=sys.stderr)
+        return EXIT_INPUT
+    if args.json:
+        print(json.dumps(entry.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        _print_card(lambda width: cards.explain_card(entry, knowledge, width))
+    return EXIT_OK
+
+
+def run_compare(args) -> int:
+    from .knowledge import Knowledge, UnknownEntry
+    from .report import cards
+
+    knowledge = Knowledge(args.lang)
+    try:
+        if not all(code.strip().isdigit() for code in args.codes):
+            raise UnknownEntry(args.codes)
+        comparison = knowledge.compare(*(int(code) for code in args.codes))
+    except UnknownEntry:
+        print(f"sipscope: compare takes two response codes (100-699), not {' '.join(args.codes)}", file=sys.stderr)
+        return EXIT_INPUT
+    if args.json:
+        print(json.dumps(cards.comparison_dict(comparison, knowledge), ensure_ascii=False, indent=2))
+    else:
+        _print_card(lambda width: cards.compare_card(comparison, knowledge, width))
+    return EXIT_OK
+
+
+def _print_card(make_card) -> None:
+    """Print the card ``make_card(width)`` makes for the terminal's width (COLUMNS, or 80 when not a terminal)."""
+    from rich.console import Console
+
+    console = Console(highlight=False, emoji=False)
+    console.print(make_card(min(console.width, 100)))
 
 
 def _checked(format_line, check: bool):

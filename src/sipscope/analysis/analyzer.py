@@ -26,8 +26,8 @@ class Analyzer:
     """Feed it every message in capture order with ``feed``, then call ``finish``.
 
     ``on_call(summary)`` receives each call's summary (a dict, see ``Call.summary``; with its ``details`` when
-    asked for) and ``on_transaction`` each ``Transaction`` when its call is closed; findings are kept (they are
-    few) and returned by ``finish``.
+    asked for) and ``on_transaction(transaction, call)`` each ``Transaction`` when its call is closed; findings
+    are kept (they are few) and returned by ``finish``.
     """
 
     def __init__(self, on_call=None, on_transaction=None, details: bool = False):
@@ -116,7 +116,7 @@ class Analyzer:
             self.links.union(call.call_id, other)
         if self.on_transaction is not None:
             for txn in call.transactions.values():
-                self.on_transaction(txn)
+                self.on_transaction(txn, call)
         if self.on_call is not None:
             self.on_call(summary)
 
@@ -187,7 +187,8 @@ def analyze_messages(messages, end_time: int | None = None) -> Analysis:
     """Correlate ``messages`` (in capture order) and keep everything."""
     calls: list[dict] = []
     transactions: list[Transaction] = []
-    analyzer = Analyzer(on_call=calls.append, on_transaction=transactions.append, details=True)
+    analyzer = Analyzer(on_call=calls.append, on_transaction=lambda txn, _call: transactions.append(txn),
+                        details=True)
     for message in messages:
         analyzer.feed(message)
     findings = analyzer.finish(end_time)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 
+from ..knowledge import Knowledge
+from .guidance import response_context
 from .messages import json_line
 from .spool import Spool, row_key
 
@@ -16,24 +18,47 @@ SCHEMA = "sipscope.analysis/1"
 
 
 class JsonReport:
-    """The sinks of one ``analyze --json`` run, writing to the text stream ``out``."""
+    """The sinks of one ``analyze --json`` run, writing to the text stream ``out``.
 
-    def __init__(self, out) -> None:
+    Every response names its knowledge-base entry (``"knowledge": "202/REFER"``) and every finding its own; the
+    entries themselves are written once each, in the top-level ``knowledge`` object, in ``knowledge``'s language.
+    """
+
+    def __init__(self, out, knowledge: Knowledge) -> None:
         self.out = out
+        self.knowledge = knowledge
+        self.used: dict[str, tuple[int, str | None]] = {}  # response entry key -> (code, method) to build it
         self.calls = Spool()
         self.transactions = Spool()
         self.count = 0
         out.write(f'{{"schema":"{SCHEMA}","messages":[')
 
     def message(self, message) -> None:
-        self.out.write(("\n" if self.count == 0 else ",\n") + json_line(message)[:-1])
+        line = json_line(message)[:-1]
+        if message.status is not None:
+            key = self._response_key(message.status, message.cseq_method)
+            if key is not None:
+                line = f'{line[:-1]},"knowledge":"{key}"}}'
+        self.out.write(("\n" if self.count == 0 else ",\n") + line)
         self.count += 1
 
     def call(self, summary: dict) -> None:
         self.calls.add(row_key(summary["first_frame"], summary["call_id"]), _json(summary))
 
-    def transaction(self, txn) -> None:
-        self.transactions.add(txn.index, _json(txn.as_dict()))
+    def transaction(self, txn, call) -> None:
+        data = txn.as_dict()
+        for response, fields in zip(txn.responses, data["responses"]):
+            fields["knowledge"] = self._response_key(response.status, txn.method)
+            context = response_context(txn, response, call, self.knowledge)
+            if context is not None:
+                fields["context"] = context
+        self.transactions.add(txn.index, _json(data))
+
+    def _response_key(self, status: int, method: str | None) -> str | None:
+        key = self.knowledge.response_key(status, method)
+        if key is not None and key not in self.used:
+            self.used[key] = (status, method)
+        return key
 
     def finish(self, capture: dict, analyzer, findings) -> None:
         out = self.out
@@ -42,10 +67,24 @@ class JsonReport:
         out.write('\n],"transactions":[')
         _write_items(out, self.transactions)
         out.write('\n],"findings":[')
-        out.write(",".join("\n" + json.dumps(f.as_dict(), ensure_ascii=True) for f in findings))
+        out.write(",".join("\n" + json.dumps(dict(f.as_dict(), knowledge=f.id), ensure_ascii=True) for f in findings))
         out.write("\n],")
-        tail = {"linked_calls": analyzer.linked_calls(), "stats": analyzer.stats.as_dict(), "capture": capture}
+        tail = {"knowledge": self._entries(findings), "linked_calls": analyzer.linked_calls(),
+                "stats": analyzer.stats.as_dict(), "capture": capture}
         out.write(json.dumps(tail, ensure_ascii=True)[1:] + "\n")
+
+
+    def _entries(self, findings) -> dict:
+        """Each knowledge entry the document names, once: responses by first use, then findings."""
+        entries = {}
+        for key, (status, method) in self.used.items():
+            entry = self.knowledge.response(status, method).as_dict()
+            if not entry["registered"]:
+                entry["code"] = None  # a class's entry, shared by every unregistered code of the class
+            entries[key] = entry
+        for finding_id in dict.fromkeys(f.id for f in findings):
+            entries[finding_id] = self.knowledge.finding(finding_id).as_dict()
+        return entries
 
 
 def _json(value) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Callable, Iterable, Iterator
 
 from ..analysis.findings import SEVERITIES
+from ..knowledge import Knowledge
 from ..text import printable
 from .messages import summary_text
 from .spool import Spool, row_key
@@ -39,10 +40,11 @@ class TextReport:
 
 
 def render(capture: dict, stats: dict, linked: list[list[str]], findings, calls: int, others: dict,
-           rows: Iterable[str]) -> Iterator[str]:
-    """The report, in pieces: the capture, the ``calls`` rows (in order), the findings, the statistics."""
+           rows: Iterable[str], knowledge: Knowledge) -> Iterator[str]:
+    """The report, in pieces: the capture, the ``calls`` rows (in order), the findings with what to do about each
+    (from the knowledge base), the statistics."""
     yield summary_text(capture).strip("\n") + "\n\n"
-    head = f"Calls: {calls}"
+    head = f"{knowledge.label('report.calls')}: {calls}"
     if others:
         head += " (other Call-IDs: " + ", ".join(f"{n} {kind}" for kind, n in sorted(others.items())) + ")"
     yield head + "\n"
@@ -50,14 +52,17 @@ def render(capture: dict, stats: dict, linked: list[list[str]], findings, calls:
         yield (f"  {'time':>10}  {'caller':<28} {'callee':<28} {'outcome':<16} {'setup':>7} "
                f"{'duration':>9} {'finds':>5}  call-id\n")
     yield from rows
-    yield "\n" + "\n".join(_findings(findings) + _statistics(stats, linked)) + "\n"
+    yield "\n" + "\n".join(_findings(findings, knowledge) + _statistics(stats, linked, knowledge)) + "\n"
 
 
-def _findings(findings) -> list[str]:
+def _findings(findings, knowledge: Knowledge) -> list[str]:
     counts = {severity: 0 for severity in SEVERITIES}
     for finding in findings:
         counts[finding.severity] += 1
-    lines = [f"Findings: {len(findings)} (" + ", ".join(f"{n} {s}" for s, n in counts.items()) + ")"]
+    lines = [f"{knowledge.label('report.findings')}: {len(findings)} ("
+             + ", ".join(f"{n} {knowledge.label('severity.' + s)}" for s, n in counts.items()) + ")"]
+    advice = {}
+    what_to_do = knowledge.label("report.guidance")
     for severity in SEVERITIES:
         for finding in findings:
             if finding.severity != severity:
@@ -67,11 +72,14 @@ def _findings(findings) -> list[str]:
             call_id = printable(finding.call_id or "-")
             lines.append(f"  {severity:<7} {finding.id:<28} frames {frames}  call-id {call_id}")
             lines.append(f"          {printable(finding.summary)}{note}")
+            if finding.id not in advice:
+                advice[finding.id] = knowledge.finding(finding.id).texts["fix"]
+            lines.append(f"          {what_to_do}: {advice[finding.id]}")
     return lines + [""]
 
 
-def _statistics(stats: dict, linked: list[list[str]]) -> list[str]:
-    lines = ["Statistics"]
+def _statistics(stats: dict, linked: list[list[str]], knowledge: Knowledge) -> list[str]:
+    lines = [knowledge.label("report.statistics")]
     lines.append("  requests:  " + ", ".join(
         f"{printable(method)} {c['count']}" + (f" ({c['retransmissions']} resent)" if c["retransmissions"] else "")
         for method, c in stats["requests"].items()))
