@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from sipscope.cli import main
+from sipscope.knowledge import Knowledge
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 BASIC_CALL = ["INVITE", 100, 180, 200, "ACK", "BYE", 200]
@@ -148,8 +149,8 @@ def test_analyze_json_is_one_document_with_every_part():
     assert result.returncode == 0, result.stderr
     document = json.loads(result.stdout)
     assert document["schema"] == "sipscope.analysis/1"
-    assert list(document) == ["schema", "messages", "calls", "transactions", "findings", "linked_calls", "stats",
-                              "capture"]
+    assert list(document) == ["schema", "messages", "calls", "transactions", "findings", "knowledge", "linked_calls",
+                              "stats", "capture"]
     assert [m["frames"] for m in document["messages"]] == [[n] for n in range(1, 14)]
     [call] = document["calls"]
     assert (call["outcome"], call["messages"]) == ("answered", list(range(13)))
@@ -158,11 +159,36 @@ def test_analyze_json_is_one_document_with_every_part():
     assert document["findings"] == [{
         "id": "refer.transfer_failed", "severity": "warning", "call_id": call["call_id"], "frames": [6, 10],
         "summary": "transfer to <sip:carol@127.0.0.1:5199> failed: the NOTIFY reports 486 Busy Here",
-        "inferred": False, "conclusive": True,
+        "inferred": False, "conclusive": True, "knowledge": "refer.transfer_failed",
     }]
     assert document["stats"]["requests"]["NOTIFY"] == {"count": 2, "retransmissions": 0}
     assert document["stats"]["outcomes"] == {"answered": 1}
     assert document["capture"]["frames"] == 13
+
+
+def test_analyze_json_ties_responses_and_findings_to_the_knowledge_base():
+    result = run_cli("analyze", "--json", "--lang", "fr", str(SAMPLES / "refer-transfer-udp.pcap"))
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    responses = [(m["status"], m["knowledge"]) for m in document["messages"] if m["status"] is not None]
+    assert responses == [(100, "100"), (180, "180"), (200, "200/INVITE"), (202, "202/REFER"), (200, "200/NOTIFY"),
+                         (200, "200/NOTIFY"), (200, "200/BYE")]
+    assert all("knowledge" not in m for m in document["messages"] if m["status"] is None)
+    invite, refer = document["transactions"][:2]
+    assert [r["knowledge"] for r in invite["responses"]] == ["100", "180", "200/INVITE"]
+    assert "context" not in invite["responses"][0]
+    knowledge = Knowledge("fr")
+    ok, ack = document["messages"][3], document["messages"][4]
+    assert (ok["status"], ack["method"]) == (200, "ACK")
+    after = f"{ack['time'] - ok['time']:.3f} s"
+    assert invite["responses"][2]["context"] == knowledge.label("guidance.ack.came", after=after, frame=5)
+    assert refer["responses"][0]["context"] == knowledge.label("guidance.refer.outcome", frame=10, status=486,
+                                                               reason="Busy Here")
+    assert set(document["knowledge"]) == {"100", "180", "200/INVITE", "202/REFER", "200/NOTIFY", "200/BYE",
+                                          "refer.transfer_failed"}
+    entry = document["knowledge"]["202/REFER"]
+    assert entry == Knowledge("fr").response(202, "REFER").as_dict()
+    assert entry["language"] == "fr" and entry["untranslated"] == []
 
 
 def test_analyze_text_report_lists_calls_findings_and_statistics():
@@ -174,6 +200,7 @@ def test_analyze_text_report_lists_calls_findings_and_statistics():
     assert "Findings: 2 (0 error, 1 warning, 1 info)" in text
     assert "ack.missing" in text and "[inconclusive]" in text
     assert "responses: 100 2, 180 1, 200 4 (3 resent), 486 1" in text
+    assert f"What to do: {Knowledge('en').finding('ack.missing').texts['fix']}" in text
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])

@@ -96,7 +96,8 @@ DEFECTS: dict[str, tuple[str, str]] = {
     "sip.sdp.not_sdp": (ERROR, "the body does not begin with an SDP line (v=): it may not be SDP at all"),
     "sip.sdp.line_ending": (INFO, "SDP lines end with a bare LF or CR, not CRLF (RFC 8866 asks parsers to accept LF)"),
     "sip.sdp.line_invalid": (WARNING, "an SDP line is not <letter>=<value>, or an a= line has no name; ignored"),
-    "sip.sdp.line_unknown": (INFO, "an SDP line has a type letter RFC 8866 does not define; ignored, as the RFC asks"),
+    "sip.sdp.line_unknown": (INFO, "an SDP line has a type letter RFC 8866 does not define (a strict receiver "
+                                   "drops the whole description)"),
     "sip.sdp.line_repeated": (WARNING, "an SDP line that may appear once in its section appears again; first kept"),
     "sip.sdp.order": (WARNING, "SDP lines are out of the order RFC 8866 section 5 sets; they were read anyway"),
     "sip.sdp.concatenated": (INFO, "the body holds several session descriptions in a row (RFC 8866 section 5)"),

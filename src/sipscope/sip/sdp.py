@@ -501,7 +501,7 @@ def parse_sdp(data: bytes) -> SessionDescription:
 
         if kind not in _SESSION_RANK:
             if "a" <= kind <= "z" or "A" <= kind <= "Z":
-                _add(defects, "sip.sdp.line_unknown")  # RFC 8866 section 5: unknown types are ignored
+                _add(defects, "sip.sdp.line_unknown")  # RFC 8866 section 5 drops such a description; we read on
             else:
                 _add(defects, "sip.sdp.line_invalid")
             continue

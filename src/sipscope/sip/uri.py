@@ -188,7 +188,7 @@ def check_host(host: str, defects: list) -> str:
         try:
             ipaddress.IPv6Address(inner)
         except ValueError:
-            # RFC 5118 section 4.3: a bug in RFC 3261's ABNF let "::" be followed by another ":" before an
+            # RFC 5118 section 4.10: a bug in RFC 3261's ABNF let "::" be followed by another ":" before an
             # IPv4 part; such addresses are tolerated, and say so.
             if ":::" in inner and _is_ipv6(inner.replace(":::", "::", 1)):
                 add_defect(defects, "sip.uri.ipv6_three_colons")
