@@ -204,3 +204,34 @@ def test_cards_match_their_golden_text_at_80_columns(language, command, argument
         path.write_text(text, encoding="utf-8")
     assert text == path.read_text(encoding="utf-8")
     assert all(len(line) <= 80 for line in text.splitlines())
+
+
+# -- the commands ----------------------------------------------------------------------------------------------
+def test_explain_json_gives_the_entry_the_analysis_uses(capsys):
+    from sipscope.cli import main
+
+    assert main(["explain", "481", "--method", "bye", "--lang", "ru", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data == Knowledge("ru").response(481, "BYE").as_dict()
+    assert (data["key"], data["code"], data["class"], data["method"], data["language"]) == \
+        ("481/BYE", 481, "4xx", "BYE", "ru")
+    assert {"title", "description", "when_seen", "fix", "references"} <= set(data)
+
+
+def test_explain_and_compare_refuse_what_they_do_not_know(capsys):
+    from sipscope.cli import main
+
+    assert main(["explain", "999"]) == 2
+    assert main(["explain", "no.such.finding"]) == 2
+    assert main(["compare", "404", "ack.missing"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 3 and "Traceback" not in err
+
+
+def test_compare_json_orders_the_codes_and_says_whether_the_comparison_was_written(capsys):
+    from sipscope.cli import main
+
+    assert main(["compare", "480", "404", "--json", "--lang", "ja"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert (data["first"]["code"], data["second"]["code"], data["written"], data["language"]) == (404, 480, True, "ja")
+    assert data["differences"] == _texts("ja")["comparisons"]["404-480"]["differences"]

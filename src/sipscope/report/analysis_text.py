@@ -60,7 +60,7 @@ def _findings(findings, knowledge: Knowledge) -> list[str]:
     for finding in findings:
         counts[finding.severity] += 1
     lines = [f"{knowledge.label('report.findings')}: {len(findings)} ("
-             + ", ".join(f"{n} {knowledge.label('severity.' + s)}" for s, n in counts.items()) + ")"]
+             + ", ".join(f"{knowledge.label('severity.' + s)}: {n}" for s, n in counts.items()) + ")"]
     advice = {}
     what_to_do = knowledge.label("report.guidance")
     for severity in SEVERITIES:

@@ -8,7 +8,7 @@ happened in this call.
 from __future__ import annotations
 
 from ..analysis.dialogs import dialog_key
-from ..analysis.transactions import duration_text
+from ..analysis.transactions import seconds
 from ..knowledge import Knowledge
 
 
@@ -25,7 +25,7 @@ def response_context(txn, response, call, knowledge: Knowledge) -> str | None:
         if pending.ack is None:
             return knowledge.label("guidance.ack.none")
         _index, frame, time = pending.ack
-        return knowledge.label("guidance.ack.came", after=duration_text(time - response.time), frame=frame)
+        return knowledge.label("guidance.ack.came", after=f"{seconds(time - response.time)} s", frame=frame)
     if txn.method == "REFER" and txn.extra is not None:
         subscription = txn.extra
         final = subscription.final_fragment()
