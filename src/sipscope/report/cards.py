@@ -53,7 +53,7 @@ def compare_card(comparison: Comparison, knowledge: Knowledge, width: int) -> Gr
             parts += _section(knowledge, indented, HEADINGS[name], entry.texts[name], name in entry.untranslated,
                               blank=False)
     parts += [Text(), Text(knowledge.label("compare.key_differences"), style="bold")]
-    parts += [indented(f"{n}. {text}") for n, text in enumerate(comparison.differences, 1)]
+    parts += [indented(text, number=n) for n, text in enumerate(comparison.differences, 1)]
     parts += [Text(), Text(knowledge.label("compare.when"), style="bold")]
     parts += [indented(text) for text in comparison.when]
     return Group(*parts)
@@ -108,11 +108,14 @@ def _indenter(width: int):
     line with spaces up to the width)."""
     measure = Console(width=width, color_system=None)
 
-    def indented(text: str, style: str = "") -> Text:
-        lines = Text(text, style=style).wrap(measure, max(width - INDENT, 20))
+    def indented(text: str, style: str = "", number: int | None = None) -> Text:
+        """``text`` wrapped and indented; numbered (``1. ``), its lines hang under the text."""
+        mark = "" if number is None else f"{number}. "
+        lines = Text(text, style=style).wrap(measure, max(width - INDENT - len(mark), 20))
         for line in lines:
             line.rstrip()
-        return Text("\n").join(Text(" " * INDENT) + line for line in lines)
+        firsts = [" " * INDENT + mark] + [" " * (INDENT + len(mark))] * (len(lines) - 1)
+        return Text("\n").join(Text(first) + line for first, line in zip(firsts, lines))
 
     return indented
 
