@@ -138,9 +138,6 @@ class Knowledge:
     def finding(self, finding_id: str) -> Entry:
         return self._issue("findings", finding_id)
 
-    def defect(self, defect_id: str) -> Entry:
-        return self._issue("defects", defect_id)
-
     def _issue(self, kind: str, name: str) -> Entry:
         english = self._english[kind].get(name)
         if english is None:
