@@ -199,7 +199,7 @@ def test_analyze_text_report_lists_calls_findings_and_statistics():
     assert "busy 486" in text and "answered" in text
     assert "Findings: 2 (error: 0, warning: 1, info: 1)" in text
     assert "ack.missing" in text and "[inconclusive]" in text
-    assert "responses: 100 2, 180 1, 200 4 (3 resent), 486 1" in text
+    assert "responses: 100 2, 180 1, 200 4 (resent: 3), 486 1" in text
     assert f"What to do: {Knowledge('en').finding('ack.missing').texts['fix']}" in text
 
 

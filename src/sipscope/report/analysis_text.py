@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Callable, Iterable, Iterator
 
+from rich.cells import cell_len
+
 from ..analysis.findings import SEVERITIES
 from ..knowledge import Knowledge
 from ..text import printable
@@ -46,11 +48,15 @@ def render(capture: dict, stats: dict, linked: list[list[str]], findings, calls:
     yield summary_text(capture).strip("\n") + "\n\n"
     head = f"{knowledge.label('report.calls')}: {calls}"
     if others:
-        head += " (other Call-IDs: " + ", ".join(f"{n} {kind}" for kind, n in sorted(others.items())) + ")"
+        head += (f" ({knowledge.label('report.other_call_ids')}: "
+                 + ", ".join(f"{n} {kind}" for kind, n in sorted(others.items())) + ")")
     yield head + "\n"
     if calls:
-        yield (f"  {'time':>10}  {'caller':<28} {'callee':<28} {'outcome':<16} {'setup':>7} "
-               f"{'duration':>9} {'finds':>5}  call-id\n")
+        label = knowledge.label
+        yield (f"  {_pad(label('report.col.time'), 10, right=True)}  {_pad(label('report.col.caller'), 28)} "
+               f"{_pad(label('report.col.callee'), 28)} {_pad(label('report.col.outcome'), 16)} "
+               f"{_pad(label('report.col.setup'), 7, right=True)} {_pad(label('report.col.duration'), 9, right=True)} "
+               f"{_pad(label('report.col.findings'), 5, right=True)}  {label('report.col.call_id')}\n")
     yield from rows
     yield "\n" + "\n".join(_findings(findings, knowledge) + _statistics(stats, linked, knowledge)) + "\n"
 
@@ -62,15 +68,18 @@ def _findings(findings, knowledge: Knowledge) -> list[str]:
     lines = [f"{knowledge.label('report.findings')}: {len(findings)} ("
              + ", ".join(f"{knowledge.label('severity.' + s)}: {n}" for s, n in counts.items()) + ")"]
     advice = {}
-    what_to_do = knowledge.label("report.guidance")
+    what_to_do, frames_label = knowledge.label("report.guidance"), knowledge.label("report.frames")
+    call_id_label = knowledge.label("report.col.call_id")
+    inconclusive = f" [{knowledge.label('report.inconclusive')}]"
     for severity in SEVERITIES:
+        severity_label = _pad(knowledge.label("severity." + severity), 7)
         for finding in findings:
             if finding.severity != severity:
                 continue
-            note = "" if finding.conclusive else " [inconclusive]"
+            note = "" if finding.conclusive else inconclusive
             frames = ",".join(map(str, finding.frames[:12])) + (",..." if len(finding.frames) > 12 else "")
             call_id = printable(finding.call_id or "-")
-            lines.append(f"  {severity:<7} {finding.id:<28} frames {frames}  call-id {call_id}")
+            lines.append(f"  {severity_label} {finding.id:<28} {frames_label} {frames}  {call_id_label} {call_id}")
             lines.append(f"          {printable(finding.summary)}{note}")
             if finding.id not in advice:
                 advice[finding.id] = knowledge.finding(finding.id).texts["fix"]
@@ -79,27 +88,38 @@ def _findings(findings, knowledge: Knowledge) -> list[str]:
 
 
 def _statistics(stats: dict, linked: list[list[str]], knowledge: Knowledge) -> list[str]:
-    lines = [knowledge.label("report.statistics")]
-    lines.append("  requests:  " + ", ".join(
-        f"{printable(method)} {c['count']}" + (f" ({c['retransmissions']} resent)" if c["retransmissions"] else "")
-        for method, c in stats["requests"].items()))
-    lines.append("  responses: " + ", ".join(
-        f"{code} {c['count']}" + (f" ({c['retransmissions']} resent)" if c["retransmissions"] else "")
-        for code, c in stats["responses"].items()))
+    label = knowledge.label
+
+    def counted(name, count: dict) -> str:
+        again = count["retransmissions"]
+        return f"{name} {count['count']}" + (f" ({label('report.resent', count=again)})" if again else "")
+
+    lines = [label("report.statistics")]
+    lines.append(f"  {label('report.requests')}: "
+                 + ", ".join(counted(printable(method), c) for method, c in stats["requests"].items()))
+    lines.append(f"  {label('report.responses')}: "
+                 + ", ".join(counted(code, c) for code, c in stats["responses"].items()))
     if stats["outcomes"]:
-        lines.append("  calls:     " + ", ".join(f"{n} {outcome}" for outcome, n in stats["outcomes"].items()))
+        lines.append(f"  {label('report.outcomes')}: "
+                     + ", ".join(f"{n} {outcome}" for outcome, n in stats["outcomes"].items()))
     setup = stats["setup_time"]
     if setup["count"]:
-        lines.append(f"  setup time: min {setup['min']:.3f} s, avg {setup['avg']:.3f} s, max {setup['max']:.3f} s "
-                     f"over {setup['count']} calls")
+        lines.append("  " + label("report.setup_time", count=setup["count"], min=f"{setup['min']:.3f}",
+                                  avg=f"{setup['avg']:.3f}", max=f"{setup['max']:.3f}"))
     for group in linked:
-        lines.append("  linked legs: " + " + ".join(printable(call_id) for call_id in group))
+        lines.append(f"  {label('report.linked')}: " + " + ".join(printable(call_id) for call_id in group))
     return lines
 
 
 def _cut(text: str | None, width: int) -> str:
     text = printable(text or "-")
     return text if len(text) <= width else text[: width - 1] + "~"
+
+
+def _pad(text: str, width: int, right: bool = False) -> str:
+    """``text`` padded to ``width`` terminal columns (a Japanese character takes two)."""
+    room = " " * max(width - cell_len(text), 0)
+    return room + text if right else text + room
 
 
 def _number(value: float | None) -> str:
