@@ -226,3 +226,15 @@ def test_analyze_unreadable_input_is_exit_code_2(tmp_path):
     result = run_cli("analyze", str(bad))
     assert result.returncode == 2
     assert result.stderr.decode().count("\n") == 1 and "Traceback" not in result.stderr.decode()
+
+
+@pytest.mark.parametrize("language", ["fr", "ar", "ru", "ja"])
+def test_analyze_text_report_speaks_the_chosen_language(language):
+    result = run_cli("analyze", "--lang", language, str(SAMPLES / "missing-ack-udp.pcap"))
+    assert result.returncode == 0, result.stderr
+    text, knowledge = result.stdout.decode(), Knowledge(language)
+    assert f"{knowledge.label('report.calls')}: 1\n" in text
+    assert f"{knowledge.label('report.guidance')}: {knowledge.finding('ack.missing').texts['fix']}" in text
+    assert f"{knowledge.label('report.frames')} 4,5,6,7" in text and f"[{knowledge.label('report.inconclusive')}]" in text
+    assert f"200 4 ({knowledge.label('report.resent', count=3)})" in text
+    assert "What to do" not in text and "Statistics" not in text
