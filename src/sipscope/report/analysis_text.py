@@ -58,15 +58,18 @@ def render(capture: dict, stats: dict, linked: list[list[str]], findings, calls:
                f"{_pad(label('report.col.setup'), 7, right=True)} {_pad(label('report.col.duration'), 9, right=True)} "
                f"{_pad(label('report.col.findings'), 5, right=True)}  {label('report.col.call_id')}\n")
     yield from rows
-    yield "\n" + "\n".join(_findings(findings, knowledge) + _statistics(stats, linked, knowledge)) + "\n"
+    yield "\n"
+    for line in _findings(findings, knowledge):  # line by line: with its advice, each finding takes some room
+        yield line + "\n"
+    yield "\n".join(_statistics(stats, linked, knowledge)) + "\n"
 
 
-def _findings(findings, knowledge: Knowledge) -> list[str]:
+def _findings(findings, knowledge: Knowledge) -> Iterator[str]:
     counts = {severity: 0 for severity in SEVERITIES}
     for finding in findings:
         counts[finding.severity] += 1
-    lines = [f"{knowledge.label('report.findings')}: {len(findings)} ("
-             + ", ".join(f"{knowledge.label('severity.' + s)}: {n}" for s, n in counts.items()) + ")"]
+    yield (f"{knowledge.label('report.findings')}: {len(findings)} ("
+           + ", ".join(f"{knowledge.label('severity.' + s)}: {n}" for s, n in counts.items()) + ")")
     advice = {}
     what_to_do, frames_label = knowledge.label("report.guidance"), knowledge.label("report.frames")
     call_id_label = knowledge.label("report.col.call_id")
@@ -79,12 +82,12 @@ def _findings(findings, knowledge: Knowledge) -> list[str]:
             note = "" if finding.conclusive else inconclusive
             frames = ",".join(map(str, finding.frames[:12])) + (",..." if len(finding.frames) > 12 else "")
             call_id = printable(finding.call_id or "-")
-            lines.append(f"  {severity_label} {finding.id:<28} {frames_label} {frames}  {call_id_label} {call_id}")
-            lines.append(f"          {printable(finding.summary)}{note}")
+            yield f"  {severity_label} {finding.id:<28} {frames_label} {frames}  {call_id_label} {call_id}"
+            yield f"          {printable(finding.summary)}{note}"
             if finding.id not in advice:
                 advice[finding.id] = knowledge.finding(finding.id).texts["fix"]
-            lines.append(f"          {what_to_do}: {advice[finding.id]}")
-    return lines + [""]
+            yield f"          {what_to_do}: {advice[finding.id]}"
+    yield ""
 
 
 def _statistics(stats: dict, linked: list[list[str]], knowledge: Knowledge) -> list[str]:
