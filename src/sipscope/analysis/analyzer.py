@@ -55,10 +55,8 @@ class Analyzer:
         if call_id is None:
             self.stats.uncorrelated += 1
             return
-        queue = self._queue
-        while queue and queue[0][0] <= time:
-            when, _n, due = heapq.heappop(queue)
-            self._look_at(due, when)
+        if self._queue and self._queue[0][0] <= time:
+            self._look_at_due(time)
         call = self.calls.get(call_id)
         if call is None:
             call = self.calls[call_id] = Call(call_id, self.stats, self.details)
@@ -71,10 +69,7 @@ class Analyzer:
     def finish(self, end_time: int | None = None) -> list[Finding]:
         """Close every call still open at ``end_time`` (the capture's last frame); the findings, in order."""
         now = max(self.now, end_time or 0)
-        queue = self._queue
-        while queue and queue[0][0] <= now:
-            when, _n, due = heapq.heappop(queue)
-            self._look_at(due, when)
+        self._look_at_due(now)
         for call in sorted(self.calls.values(), key=lambda c: c.first_time):
             self._close(call, now)
         self._queue.clear()
@@ -88,6 +83,13 @@ class Analyzer:
     def _push(self, when: int, call: Call) -> None:
         self._pushed += 1
         heapq.heappush(self._queue, (when, self._pushed, call))
+
+    def _look_at_due(self, until: int) -> None:
+        """Look at every call due by ``until``, each at its own due time."""
+        queue = self._queue
+        while queue and queue[0][0] <= until:
+            when, _n, call = heapq.heappop(queue)
+            self._look_at(call, when)
 
     def _look_at(self, call: Call, now: int) -> None:
         if self.calls.get(call.call_id) is not call:

@@ -92,8 +92,8 @@ class Call:
         self.invites: list[Transaction] = []
         """The INVITEs sent outside a dialog (the first, and the retries after a challenge)."""
         self.dialogs: dict[tuple, Dialog] = {}
-        # What most calls never need starts as a shared empty tuple or mapping, made a list or a dict by the
-        # first addition (``_add``, ``_set``): an open call costs less memory.
+        # What most calls never need starts as a shared empty tuple or mapping, made a list (``_add``) or a dict
+        # by the first addition: an open call costs less memory.
         self.subscriptions: list[Subscription] | tuple = ()
         self.registrations: dict[str, Registration] = _NOTHING
         self.last_cseq: dict[tuple, tuple] = {}
