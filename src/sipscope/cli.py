@@ -14,6 +14,7 @@ import os
 import sys
 
 from . import __version__
+from .knowledge import LANGUAGES
 
 EXIT_OK, EXIT_INPUT, EXIT_INTERNAL = 0, 2, 3
 FLUSH_EVERY = 1 << 20  # characters of output gathered per write() call
@@ -34,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="List every SIP message in the captures (merged in time order), then where every frame went.",
         epilog="exit codes: 0 success, 2 usage or input error, 3 internal error",
     )
-    messages.add_argument("captures", nargs="+", metavar="CAPTURE", help="pcap or pcapng file, gzip or not; - for stdin")
+    _input_arguments(messages, "processes to use")
     messages.add_argument("--json", action="store_true", help="JSON lines: one per message, then a summary line")
     messages.add_argument(
         "--check", action="store_true",
@@ -43,29 +44,18 @@ def build_parser() -> argparse.ArgumentParser:
     messages.add_argument(
         "--headers", action="store_true", help="show each message's headers and what they were read as (implies --check)",
     )
-    messages.add_argument("--strict", action="store_true", help="stop at the first internal error (for debugging)")
-    messages.add_argument(
-        "--jobs", type=int, default=0, metavar="N",
-        help="processes to use (default: 2 for captures over 16 MB on a machine with 2 or more CPUs, else 1)",
-    )
     analyze = commands.add_parser(
         "analyze",
         help="correlate the messages into calls, transactions, dialogs and subscriptions, and report what is wrong",
         description="Correlate every SIP message of the captures and report the calls and the findings.",
         epilog="exit codes: 0 success, 2 usage or input error, 3 internal error",
     )
-    analyze.add_argument("captures", nargs="+", metavar="CAPTURE", help="pcap or pcapng file, gzip or not; - for stdin")
+    _input_arguments(analyze, "processes to use for the text report, each analysing a share of the Call-IDs; "
+                              "--json uses one")
     analyze.add_argument("--json", action="store_true",
                          help="one JSON document: messages, calls, transactions, findings, stats (docs/analysis-json.md)")
-    analyze.add_argument("--strict", action="store_true", help="stop at the first internal error (for debugging)")
-    analyze.add_argument("--lang", choices=("en", "fr", "ar", "ru", "ja"), default="en",
+    analyze.add_argument("--lang", choices=LANGUAGES, default="en",
                          help="language of the knowledge texts and the report's headings (default: en)")
-    analyze.add_argument(
-        "--jobs", type=int, default=0, metavar="N",
-        help="processes to use for the text report, each analysing a share of the Call-IDs (default: 2 for "
-             "captures over 16 MB on a machine with 2 or more CPUs, else 1); --json uses one",
-    )
-    languages = ("en", "fr", "ar", "ru", "ja")  # sipscope.knowledge.LANGUAGES, without importing it here
     explain = commands.add_parser(
         "explain", help="what a response code, a finding or a defect means, when you see it, how to fix it",
         description="The knowledge-base card of a SIP response code (for a request method, when its meaning "
@@ -76,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                       "defect id (sip.cseq.invalid)")
     explain.add_argument("--method", help="the request's method, for codes whose meaning depends on it (200, 202, "
                                           "481...)")
-    explain.add_argument("--lang", choices=languages, default="en", help="language of the card (default: en)")
+    explain.add_argument("--lang", choices=LANGUAGES, default="en", help="language of the card (default: en)")
     explain.add_argument("--json", action="store_true", help="the entry as JSON, with the keys the analysis uses")
     compare = commands.add_parser(
         "compare", help="two response codes side by side: how they differ and when to expect which",
@@ -84,9 +74,19 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="exit codes: 0 success, 2 unknown code",
     )
     compare.add_argument("codes", nargs=2, metavar="CODE", help="two response codes")
-    compare.add_argument("--lang", choices=languages, default="en", help="language of the card (default: en)")
+    compare.add_argument("--lang", choices=LANGUAGES, default="en", help="language of the card (default: en)")
     compare.add_argument("--json", action="store_true", help="the comparison as JSON")
     return parser
+
+
+def _input_arguments(command, jobs_help: str) -> None:
+    """The captures and the options of every command that reads them."""
+    command.add_argument("captures", nargs="+", metavar="CAPTURE", help="pcap or pcapng file, gzip or not; - for stdin")
+    command.add_argument("--strict", action="store_true", help="stop at the first internal error (for debugging)")
+    command.add_argument(
+        "--jobs", type=int, default=0, metavar="N",
+        help=f"{jobs_help} (default: 2 for captures over 16 MB on a machine with 2 or more CPUs, else 1)",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

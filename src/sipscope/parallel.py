@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import multiprocessing
 import traceback
+from dataclasses import dataclass
 from bisect import bisect_right
 from heapq import merge
 from typing import Callable, Iterator
@@ -72,17 +73,8 @@ def parallel_lines(paths, make_formatter: Callable, workers: int = 2, strict: bo
 
     ``make_formatter(start_ts)`` returns the function that turns a message into its line; it runs in the workers.
     """
-    context = multiprocessing.get_context("fork")
-    streams = []
-    processes = []
-    for worker in range(workers):
-        receive, send = context.Pipe(duplex=False)
-        process = context.Process(target=_work, args=(paths, worker, workers, make_formatter, strict, limits, send),
-                                  daemon=True)
-        process.start()
-        send.close()
-        streams.append(receive)
-        processes.append(process)
+    streams, processes = _start(_work, [(paths, worker, workers, make_formatter, strict, limits)
+                                        for worker in range(workers)])
     summaries: list[dict] = []
 
     def batches(conn):
@@ -99,10 +91,7 @@ def parallel_lines(paths, make_formatter: Callable, workers: int = 2, strict: bo
         try:
             yield from _merge([batches(conn) for conn in streams])
         finally:
-            for process in processes:
-                if process.is_alive():
-                    process.terminate()
-                process.join()
+            _stop(processes)
 
     return merged(), lambda: merge_summaries(summaries)
 
@@ -132,17 +121,16 @@ def _merge(sources) -> Iterator[str]:
         heads[index] = None if batch is None else [batch[0], batch[1], 0, source]
 
 
+@dataclass
 class ShardResult:
     """What one process's analysis adds up to, apart from its report rows."""
 
-    def __init__(self, capture: dict, stats: Stats, findings: list[Finding], links: Links, calls: int,
-                 others: dict[str, int]):
-        self.capture = capture
-        self.stats = stats
-        self.findings = findings
-        self.links = links
-        self.calls = calls
-        self.others = others
+    capture: dict
+    stats: Stats
+    findings: list[Finding]
+    links: Links
+    calls: int
+    others: dict[str, int]
 
     def add(self, other: ShardResult) -> None:
         self.capture = merge_summaries([self.capture, other.capture])
@@ -203,17 +191,8 @@ def analyze_text(files: list[CaptureFile], workers: int = 2, strict: bool = Fals
         result, report = analyze_shard(files, 0, 1, strict, limits)
         return result, report.sorted_rows()
     paths = [f.path for f in files]
-    context = multiprocessing.get_context("fork")
-    streams = []
-    processes = []
-    for worker in range(1, workers):
-        receive, send = context.Pipe(duplex=False)
-        process = context.Process(target=_analyze_work, args=(paths, worker, workers, strict, limits, send),
-                                  daemon=True)
-        process.start()
-        send.close()
-        streams.append(receive)
-        processes.append(process)
+    streams, processes = _start(_analyze_work, [(paths, worker, workers, strict, limits)
+                                                for worker in range(1, workers)])
     try:
         result, report = analyze_shard(files, 0, workers, strict, limits)
         for conn in streams:
@@ -243,6 +222,21 @@ def analyze_text(files: list[CaptureFile], workers: int = 2, strict: bool = Fals
             _stop(processes)
 
     return result, merged()
+
+
+def _start(target, arguments: list[tuple]) -> tuple[list, list]:
+    """One forked process per item of ``arguments``, running ``target(*item, connection)``: the receiving ends of
+    their pipes, and the processes."""
+    context = multiprocessing.get_context("fork")
+    streams, processes = [], []
+    for args in arguments:
+        receive, send = context.Pipe(duplex=False)
+        process = context.Process(target=target, args=(*args, send), daemon=True)
+        process.start()
+        send.close()
+        streams.append(receive)
+        processes.append(process)
+    return streams, processes
 
 
 def _stop(processes) -> None:
