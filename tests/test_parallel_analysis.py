@@ -3,6 +3,7 @@ datagram must reach the process of its Call-ID."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
@@ -11,8 +12,10 @@ from scapy.all import IP, TCP, UDP, Ether, fragment
 from sipscope.capture.decode import fast_udp
 from sipscope.capture.files import CaptureFile
 from sipscope.knowledge import Knowledge
-from sipscope.parallel import analyze_text
-from sipscope.report.analysis_text import render
+from sipscope.parallel import analyze_calls
+from sipscope.report import terminal
+from sipscope.report.collect import Collector
+from sipscope.report.select import Selection
 from sipscope.sip.message import SipMessage
 from sipscope.sip.parse import parse_message
 from sipscope.sip.shard import shard, sniff_shard
@@ -25,10 +28,17 @@ A, B = "192.0.2.1", "192.0.2.2"
 SECOND = 1_000_000_000
 
 
+def analyze(path: Path, workers: int):
+    return analyze_calls([CaptureFile(path)], lambda start: Collector(Selection(), start), workers, strict=True)
+
+
 def report(path: Path, workers: int) -> str:
-    result, rows = analyze_text([CaptureFile(path)], workers, strict=True)
-    return "".join(render(result.capture, result.stats.as_dict(), result.links.groups(), result.findings,
-                          result.calls, result.others, rows, Knowledge("en")))
+    """The terminal report of ``workers`` processes, ladders of problem calls included."""
+    result, collector = analyze(path, workers)
+    out = io.StringIO()
+    terminal.render(terminal.Writer(terminal.make_console(out, 100)), result.capture, collector, Knowledge("en"),
+                    analyzer_stats=result.stats, linked=result.links.groups())
+    return out.getvalue()
 
 
 def udp(src: str, dst: str, payload: bytes) -> bytes:
@@ -98,15 +108,17 @@ def test_shares_of_the_call_ids_give_the_report_of_one_process(mixed_capture):
     one = report(mixed_capture, 1)
     assert report(mixed_capture, 2) == one
     assert report(mixed_capture, 3) == one
-    assert "Calls: 300 (other Call-IDs: 1 options)" in one
-    assert one.count(" ack.missing ") == len(NOT_ACKED)
+    assert "Calls: 300\n" in one and "other Call-IDs: 1 options\n" in one
+    assert f"  ack.missing  ACK missing  ×{len(NOT_ACKED)}\n" in one
     assert one.count(" busy 486 ") == len(BUSY)
-    assert one.count(" answered ") == 300 - len(BUSY)
+    assert one.count(" answered       ") == 300 - len(BUSY)  # the outcome column, 14 wide
+    assert one.count("▲ error ack.missing") == 20  # the ladders of the first 20 calls with problems
+    assert f"{len(NOT_ACKED) - 20} more calls with problems" in one
 
 
 def test_shares_account_for_every_frame_once(mixed_capture):
-    single, _rows = analyze_text([CaptureFile(mixed_capture)], 1, strict=True)
-    shared, _rows = analyze_text([CaptureFile(mixed_capture)], 2, strict=True)
+    single, _collector = analyze(mixed_capture, 1)
+    shared, _collector = analyze(mixed_capture, 2)
     assert shared.capture == single.capture
     assert sum(single.capture["by_category"].values()) == single.capture["frames"]
     assert shared.stats.as_dict() == single.stats.as_dict()

@@ -7,6 +7,7 @@ recorded with its frame number and the rest of the capture was still read).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import gc
 import json
@@ -15,8 +16,14 @@ import sys
 
 from . import __version__
 from .knowledge import LANGUAGES
+from .text import printable
 
-EXIT_OK, EXIT_INPUT, EXIT_INTERNAL = 0, 2, 3
+EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+ANALYZE_EXIT_CODES = ("exit codes: 0 no finding at or above --fail-on, 1 findings at or above it, 2 usage or input "
+                      "error, 3 internal error (a bug; the rest of the capture was still read)")
+FEW_CALLS = 5  # up to this many Call-IDs, the report draws every one's ladder
+MAX_LADDERS = 20  # beyond, the ladders of the first calls with problems, at most this many
+HTML_LADDERS = 1000  # the HTML page draws every call up to this many, else the first calls with problems
 FLUSH_EVERY = 1 << 20  # characters of output gathered per write() call
 PARALLEL_FROM = 16 << 20  # bytes of capture from which --jobs auto uses two processes
 
@@ -24,8 +31,9 @@ PARALLEL_FROM = 16 << 20  # bytes of capture from which --jobs auto uses two pro
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sipscope",
-        description="Offline SIP capture analyzer: every SIP message in pcap/pcapng captures.",
-        epilog="exit codes: 0 success, 2 usage or input error, 3 internal error",
+        description="Offline SIP capture analyzer. 'sipscope CAPTURE...' analyzes the captures (the analyze "
+                    "command); 'sipscope analyze --help' lists its options.",
+        epilog=ANALYZE_EXIT_CODES + "; for the other commands 0 is success",
     )
     parser.add_argument("--version", action="version", version=f"sipscope {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -46,16 +54,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     analyze = commands.add_parser(
         "analyze",
-        help="correlate the messages into calls, transactions, dialogs and subscriptions, and report what is wrong",
-        description="Correlate every SIP message of the captures and report the calls and the findings.",
-        epilog="exit codes: 0 success, 2 usage or input error, 3 internal error",
+        help="the default command: correlate the messages into calls, transactions, dialogs and subscriptions, "
+             "and report what is wrong",
+        description="Correlate every SIP message of the captures and report the calls, their flows and the "
+                    "findings. 'sipscope CAPTURE...' is the same as 'sipscope analyze CAPTURE...'.",
+        epilog=ANALYZE_EXIT_CODES,
     )
-    _input_arguments(analyze, "processes to use for the text report, each analysing a share of the Call-IDs; "
-                              "--json uses one")
-    analyze.add_argument("--json", action="store_true",
-                         help="one JSON document: messages, calls, transactions, findings, stats (docs/analysis-json.md)")
-    analyze.add_argument("--lang", choices=LANGUAGES, default="en",
-                         help="language of the knowledge texts and the report's headings (default: en)")
+    _input_arguments(analyze, "processes to use, each analysing a share of the Call-IDs (one for --json, --html, "
+                              "--write, the diagrams and --call N)")
+    _analyze_arguments(analyze)
     explain = commands.add_parser(
         "explain", help="what a response code, a finding or a defect means, when you see it, how to fix it",
         description="The knowledge-base card of a SIP response code (for a request method, when its meaning "
@@ -79,6 +86,48 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _analyze_arguments(analyze) -> None:
+    output = analyze.add_argument_group("output")
+    output.add_argument("--json", action="store_true",
+                        help="one JSON document on standard output instead of the report (docs/analysis-json.md)")
+    output.add_argument("--html", metavar="FILE", help="also write the report as one self-contained HTML page")
+    output.add_argument("--csv", metavar="FILE", help="also write the calls table as CSV")
+    output.add_argument("--write", metavar="FILE", help="also write a capture holding exactly the frames of the "
+                                                        "selected calls (pcap; pcapng when link types differ)")
+    output.add_argument("--mermaid", action="store_true", help="print one call's ladder as a Mermaid sequence "
+                                                                "diagram instead of the report (see --call)")
+    output.add_argument("--plantuml", action="store_true", help="print one call's ladder as a PlantUML sequence "
+                                                                 "diagram instead of the report (see --call)")
+    output.add_argument("--lang", choices=LANGUAGES, default="en",
+                        help="language of the knowledge texts and the report's labels (default: en)")
+    flows = analyze.add_argument_group("call flows")
+    flows.add_argument("--call", metavar="CALL", help="report only this call, with its ladder diagram: its number "
+                                                      "in the calls table, or its Call-ID")
+    flows.add_argument("--ladder", action="store_true",
+                       help="draw every selected call's ladder (by default: every call when there are at most "
+                            f"{FEW_CALLS}, else those with problems, at most {MAX_LADDERS})")
+    select = analyze.add_argument_group("selection (a value of any one of them may match; every option must)")
+    select.add_argument("--call-id", action="append", default=[], metavar="ID", help="calls with this Call-ID")
+    select.add_argument("--user", action="append", default=[], metavar="USER",
+                        help="calls whose From, To or Request-URI user is USER (a number matches by its last "
+                             "digits)")
+    select.add_argument("--ip", action="append", default=[], metavar="ADDRESS",
+                        help="calls with a message from or to this address or network (10.0.0.0/8)")
+    select.add_argument("--from", dest="since", metavar="TIME",
+                        help="calls still going at TIME: seconds from the capture's start, or ISO 8601 (UTC "
+                             "unless it names a zone)")
+    select.add_argument("--to", dest="until", metavar="TIME", help="calls begun by TIME (as --from)")
+    select.add_argument("--method", action="append", default=[], metavar="METHOD",
+                        help="calls with a request of this method")
+    select.add_argument("--status", action="append", default=[], metavar="CODE",
+                        help="calls with a response of this code (486) or class (4xx)")
+    select.add_argument("--problems", action="store_true", help="only calls with findings at warning or above")
+    select.add_argument("--ignore", action="append", default=[], metavar="ID",
+                        help="drop findings with this id (shell patterns allowed: 'response.*')")
+    analyze.add_argument("--fail-on", choices=("error", "warning", "info", "never"), default="error",
+                         help="exit with 1 when a finding at this severity or above is reported (default: error)")
+
+
 def _input_arguments(command, jobs_help: str) -> None:
     """The captures and the options of every command that reads them."""
     command.add_argument("captures", nargs="+", metavar="CAPTURE", help="pcap or pcapng file, gzip or not; - for stdin")
@@ -89,7 +138,13 @@ def _input_arguments(command, jobs_help: str) -> None:
     )
 
 
+COMMANDS = ("analyze", "messages", "explain", "compare")
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version"):
+        argv.insert(0, "analyze")  # sipscope CAPTURE... is sipscope analyze CAPTURE...
     args = build_parser().parse_args(argv)
     # The analysis keeps many small objects alive (open calls and their transactions) and makes no reference
     # cycles, so the collector's default thresholds only cost time: a third of an analysis on large captures.
@@ -168,6 +223,16 @@ def run_messages(args) -> int:
 
 
 def run_analyze(args) -> int:
+    from .report.select import SelectionError
+
+    try:
+        selection = _selection(args)
+    except SelectionError as exc:
+        print(f"sipscope: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    if args.write and "-" in args.captures:
+        print("sipscope: --write reads the captures a second time, which standard input cannot do", file=sys.stderr)
+        return EXIT_INPUT
     ingestion = _open(args)
     if ingestion is None:
         return EXIT_INPUT
@@ -175,37 +240,157 @@ def run_analyze(args) -> int:
 
     knowledge = Knowledge(args.lang)
     if args.json:
-        return _analyze_json(ingestion, knowledge)
-    from .parallel import WorkerError, analyze_text
-    from .report.analysis_text import render
+        return _analyze_json(ingestion, knowledge, selection, args.fail_on)
+    from .parallel import WorkerError, analyze_calls
+    from .report.collect import Collector
 
+    number = int(args.call) if args.call and args.call.isdigit() else None
+    if args.call and number is None:
+        selection.call_ids.append(args.call)
+    diagram = args.mermaid or args.plantuml
+    single = number is not None or args.html or args.write or diagram
+    if args.ladder or args.call or diagram:
+        make_collector = functools.partial(Collector, selection, ladders="all", raw=bool(args.html),
+                                           frames=bool(args.write))
+    else:
+        few, first = (HTML_LADDERS, HTML_LADDERS) if args.html else (FEW_CALLS, MAX_LADDERS)
+        make_collector = functools.partial(Collector, selection, few=few, first=first, raw=bool(args.html),
+                                           frames=bool(args.write))
     try:
-        result, rows = analyze_text(ingestion.files, _jobs(args), args.strict)
-        stats = result.stats.as_dict()
-        _write(render(result.capture, stats, result.links.groups(), result.findings, result.calls, result.others,
-                      rows, knowledge))
+        with _progress(ingestion.files) as progress:
+            result, collector = analyze_calls(ingestion.files, make_collector, 1 if single else _jobs(args),
+                                              args.strict, progress=progress)
     except WorkerError as exc:  # --strict stopped a worker at an internal error
         print(f"sipscope: internal error in a worker process:\n{exc}", file=sys.stderr)
         return EXIT_INTERNAL
-    return EXIT_INTERNAL if result.capture["internal_errors"] else EXIT_OK
+    if number is not None:
+        collector = _only_call(collector, number, make_collector)
+        if collector is None:
+            print(f"sipscope: there is no call {number} in the calls table", file=sys.stderr)
+            return EXIT_INPUT
+    if diagram:
+        if not _print_diagram(collector, knowledge, "mermaid" if args.mermaid else "plantuml"):
+            return EXIT_INPUT
+    else:
+        _write_reports(args, result, collector, knowledge)
+    if result.capture["internal_errors"]:
+        return EXIT_INTERNAL
+    return _findings_exit(collector.findings, args.fail_on)
 
 
-def _analyze_json(ingestion, knowledge) -> int:
+def _selection(args):
+    from .report.select import Selection, parse_network, parse_status, parse_time
+
+    return Selection(
+        call_ids=list(args.call_id), users=list(args.user), networks=[parse_network(ip) for ip in args.ip],
+        since=None if args.since is None else parse_time(args.since),
+        until=None if args.until is None else parse_time(args.until),
+        methods={method.upper() for method in args.method}, statuses=[parse_status(s) for s in args.status],
+        problems=args.problems, ignore=list(args.ignore),
+    )
+
+
+def _progress(files):
+    """A progress bar on stderr while the captures are read, when stderr is a terminal: a context giving the
+    function to call now and then, or None."""
+    total = sum(os.path.getsize(f.path) for f in files if f.path != "-")
+    if not sys.stderr.isatty() or not total:
+        return contextlib.nullcontext(None)
+    return _progress_bar(files, total)
+
+
+@contextlib.contextmanager
+def _progress_bar(files, total: int):
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+    with Progress("reading", BarColumn(), DownloadColumn(), TimeRemainingColumn(),
+                  console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("reading", total=total)
+        yield lambda: bar.update(task, completed=sum(f.position() or 0 for f in files))
+
+
+def _only_call(collector, number: int, make_collector):
+    """A collector holding only call ``number`` of the table (``collector`` kept every flow), or None."""
+    call_id = next((row.call_id for _key, row in collector.sorted_rows() if row.number == number), None)
+    if call_id is None:
+        return None
+    only = make_collector(collector.start_time)
+    for _key, summary, findings in collector.kept_flows():
+        if printable(summary["call_id"]) == call_id:
+            only.call(summary, findings)
+    return only
+
+
+def _print_diagram(collector, knowledge, kind: str) -> bool:
+    """Print the first selected call's ladder as Mermaid or PlantUML text; False when no call was selected."""
+    from .report import diagram, ladder
+
+    flows = collector.kept_flows()
+    first = next(flows, None)
+    if first is None:
+        print("sipscope: no call was selected, so there is no diagram to draw", file=sys.stderr)
+        return False
+    _key, summary, findings = first
+    if next(flows, None) is not None:
+        print(f"sipscope: {collector.calls} calls were selected; drawing the first, Call-ID "
+              f"{printable(summary['call_id'])} (choose one with --call)", file=sys.stderr)
+    drawing = ladder.build(summary, findings, knowledge)
+    sys.stdout.write(diagram.mermaid(drawing) if kind == "mermaid" else diagram.plantuml(drawing))
+    sys.stdout.flush()
+    return True
+
+
+def _write_reports(args, result, collector, knowledge) -> None:
+    """The terminal report, and the files asked for."""
+    from .report import terminal
+
+    if args.csv:
+        from .report.csv_table import write_csv
+
+        write_csv(args.csv, collector, result.capture)
+    if args.write:
+        from .capture.export import write_frames
+
+        write_frames(args.write, args.captures, collector.frames)
+    if args.html:
+        from .report.html import write_html
+
+        write_html(args.html, result, collector, knowledge)
+    writer = terminal.Writer(terminal.make_console(sys.stdout))
+    terminal.render(writer, result.capture, collector, knowledge,
+                    ladders="all" if args.ladder or args.call else "auto", analyzer_stats=result.stats,
+                    linked=result.links.groups(), few=FEW_CALLS, max_ladders=MAX_LADDERS)
+
+
+def _findings_exit(findings, fail_on: str) -> int:
+    from .analysis.analyzer import SEVERITY_ORDER
+
+    if fail_on == "never":
+        return EXIT_OK
+    rank = SEVERITY_ORDER[fail_on]
+    return EXIT_FINDINGS if any(SEVERITY_ORDER[f.severity] <= rank for f in findings) else EXIT_OK
+
+
+def _analyze_json(ingestion, knowledge, selection, fail_on: str) -> int:
     from .analysis.analyzer import Analyzer
     from .report.analysis_json import JsonReport
 
-    report = JsonReport(sys.stdout, knowledge)
-    analyzer = Analyzer(on_call=report.call, on_transaction=report.transaction, details=True)
+    report = JsonReport(sys.stdout, knowledge, selection, lambda: ingestion.pipeline.start_ts)
+    analyzer = Analyzer(on_call=report.call, on_transaction=report.transaction, details=True,
+                        flow=selection.active)
     feed = analyzer.feed
     write = report.message
     for message in ingestion:
         write(message)
         feed(message)
-    findings = analyzer.finish(ingestion.pipeline.end_ts)
+    analyzer.finish(ingestion.pipeline.end_ts)
     capture = ingestion.summary()
-    report.finish(capture, analyzer, findings)
+    report.finish(capture, analyzer)
     sys.stdout.flush()
-    return EXIT_INTERNAL if capture["internal_errors"] else EXIT_OK
+    if capture["internal_errors"]:
+        return EXIT_INTERNAL
+    return _findings_exit(report.findings, fail_on)
 
 
 def run_explain(args) -> int:

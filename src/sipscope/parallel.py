@@ -24,18 +24,17 @@ import multiprocessing
 import traceback
 from dataclasses import dataclass
 from bisect import bisect_right
-from heapq import merge
 from typing import Callable, Iterator
 
 from .accounting import EXAMPLE_FRAMES, sort_events, sort_reasons
-from .analysis.analyzer import Analyzer, Links, finding_order
-from .analysis.findings import Finding
+from .analysis.analyzer import Analyzer, Links
 from .analysis.metrics import Stats
 from .capture.files import CaptureFile, merge_records
 from .pipeline import Limits, Pipeline, summarize
-from .report.analysis_text import TextReport
+from .report.collect import Collector
 
 BATCH = 2000  # lines sent per message between processes
+PROGRESS_EVERY = 4095  # messages between two progress reports, less one (a mask)
 
 
 def _work(paths, worker: int, workers: int, make_formatter, strict: bool, limits, conn) -> None:
@@ -123,105 +122,98 @@ def _merge(sources) -> Iterator[str]:
 
 @dataclass
 class ShardResult:
-    """What one process's analysis adds up to, apart from its report rows."""
+    """What one process's analysis adds up to, apart from what its collector kept."""
 
     capture: dict
     stats: Stats
-    findings: list[Finding]
     links: Links
-    calls: int
-    others: dict[str, int]
 
     def add(self, other: ShardResult) -> None:
         self.capture = merge_summaries([self.capture, other.capture])
         self.stats.add(other.stats)
-        self.findings = sorted(self.findings + other.findings, key=finding_order)
         self.links.add(other.links)
-        self.calls += other.calls
-        for kind, count in other.others.items():
-            self.others[kind] = self.others.get(kind, 0) + count
 
 
-def analyze_shard(files: list[CaptureFile], worker: int, workers: int, strict: bool, limits=None) \
-        -> tuple[ShardResult, TextReport]:
+def analyze_shard(files: list[CaptureFile], worker: int, workers: int, strict: bool, make_collector, limits=None,
+                  progress=None) -> tuple[ShardResult, Collector]:
     """Analyse the Call-IDs of shard ``worker`` of ``workers`` (all of them when ``workers`` is 1) in the captures
-    ``files`` (opened, not read yet)."""
+    ``files`` (opened, not read yet) into the collector ``make_collector(start_time)`` makes. ``progress()`` is
+    called now and then as the capture is read."""
     pipeline = Pipeline(limits, strict)
-    report = TextReport(lambda: pipeline.start_ts)
-    analyzer = Analyzer(on_call=report.call)
+    collector = make_collector(lambda: pipeline.start_ts)
+    analyzer = Analyzer(on_call=collector.call, flow="raw" if collector.raw else True)
     feed = analyzer.feed
     try:
-        for message in pipeline.run(merge_records(files), calls=(worker, workers)):
+        for n, message in enumerate(pipeline.run(merge_records(files), calls=(worker, workers))):
             feed(message)
+            if progress is not None and not n & PROGRESS_EVERY:
+                progress()
     finally:
         for f in files:
             f.close()
-    findings = analyzer.finish(pipeline.end_ts)
-    result = ShardResult(summarize(files, pipeline), analyzer.stats, findings, analyzer.links, len(report.rows),
-                         report.others)
-    return result, report
+    analyzer.finish(pipeline.end_ts)
+    return ShardResult(summarize(files, pipeline), analyzer.stats, analyzer.links), collector
 
 
-def _analyze_work(paths, worker: int, workers: int, strict: bool, limits, conn) -> None:
+def _analyze_work(paths, worker: int, workers: int, strict: bool, make_collector, limits, conn) -> None:
     try:
-        result, report = analyze_shard([CaptureFile(path) for path in paths], worker, workers, strict, limits)
-        conn.send(("result", result))
-        keys: list[int] = []
-        rows: list[str] = []
-        for key, row in report.rows.sorted_items():
-            keys.append(key)
-            rows.append(row)
-            if len(keys) >= BATCH:
-                conn.send((keys, rows))
-                keys, rows = [], []
-        if keys:
-            conn.send((keys, rows))
-        conn.send(("end",))
+        result, collector = analyze_shard([CaptureFile(path) for path in paths], worker, workers, strict,
+                                          make_collector, limits)
+        conn.send(("result", result, collector.state()))
+        for spool in (collector.rows, collector.flows):
+            _send_items(conn, spool.sorted_items())
     except BaseException:  # noqa: BLE001 - whatever went wrong must reach the parent, which decides
         conn.send(("error", traceback.format_exc()))
     finally:
         conn.close()
 
 
-def analyze_text(files: list[CaptureFile], workers: int = 2, strict: bool = False, limits: Limits | None = None) \
-        -> tuple[ShardResult, Iterator[str]]:
-    """The analysis of the captures ``files`` (opened, not read yet) for the text report: the result, and the calls
-    table's rows in order. Other processes open the files again by name (so standard input takes one process)."""
+def _send_items(conn, items) -> None:
+    """Send ``(key, data)`` items in batches, then an end mark."""
+    batch = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= BATCH:
+            conn.send(("items", batch))
+            batch = []
+    conn.send(("items", batch))
+    conn.send(("end",))
+
+
+def _receive_items(conn):
+    while True:
+        item = conn.recv()
+        if item[0] == "end":
+            return
+        if item[0] == "error":
+            raise WorkerError(item[1])
+        yield from item[1]
+
+
+def analyze_calls(files: list[CaptureFile], make_collector, workers: int = 2, strict: bool = False,
+                  limits: Limits | None = None, progress=None) -> tuple[ShardResult, Collector]:
+    """The analysis of the captures ``files`` (opened, not read yet): the result, and the collector that
+    ``make_collector(start_time)`` made, holding what every process collected. Other processes open the files
+    again by name (so standard input takes one process)."""
     if workers <= 1:
-        result, report = analyze_shard(files, 0, 1, strict, limits)
-        return result, report.sorted_rows()
+        return analyze_shard(files, 0, 1, strict, make_collector, limits, progress)
     paths = [f.path for f in files]
-    streams, processes = _start(_analyze_work, [(paths, worker, workers, strict, limits)
+    streams, processes = _start(_analyze_work, [(paths, worker, workers, strict, make_collector, limits)
                                                 for worker in range(1, workers)])
     try:
-        result, report = analyze_shard(files, 0, workers, strict, limits)
+        result, collector = analyze_shard(files, 0, workers, strict, make_collector, limits, progress)
         for conn in streams:
             kind, *rest = conn.recv()
             if kind == "error":
                 raise WorkerError(rest[0])
             result.add(rest[0])
-    except BaseException:
+            collector.add(rest[1])
+            for spool in (collector.rows, collector.flows):
+                for key, data in _receive_items(conn):
+                    spool.add(key, data)
+    finally:
         _stop(processes)
-        raise
-
-    def rows(conn) -> Iterator[tuple[int, str]]:
-        while True:
-            item = conn.recv()
-            if item[0] == "end":
-                return
-            if item[0] == "error":
-                raise WorkerError(item[1])
-            yield from zip(*item)
-
-    def merged() -> Iterator[str]:
-        try:
-            for _key, row in merge(report.rows.sorted_items(), *(rows(conn) for conn in streams),
-                                   key=lambda item: item[0]):
-                yield row
-        finally:
-            _stop(processes)
-
-    return result, merged()
+    return result, collector
 
 
 def _start(target, arguments: list[tuple]) -> tuple[list, list]:

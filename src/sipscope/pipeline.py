@@ -577,9 +577,16 @@ def summarize(files, pipeline: Pipeline) -> dict:
             {"name": f.name, "format": f.format, "compressed": f.compressed, "notes": list(f.notes)} for f in files
         ],
         "frames": pipeline.accounting.frames_read,
+        "first_time": _epoch(pipeline.start_ts),
+        "last_time": _epoch(pipeline.end_ts),
         "sip_messages": pipeline.own_messages if pipeline.shadow else pipeline.messages,
         "by_category": accounting["by_category"],
         "reasons": accounting["reasons"],
         "events": accounting["events"],
         "internal_errors": [{"frame": e.frame, "error": e.error, "where": e.where} for e in pipeline.errors],
     }
+
+
+def _epoch(ns: int | None) -> float | None:
+    """A capture time in seconds since the epoch, to the microsecond (None for a capture without frames)."""
+    return None if ns is None else round(ns / 1e9, 6)

@@ -13,3 +13,21 @@ def printable(text: str) -> str:
     if text.isprintable() or _CONTROL.search(text) is None:  # the first test is the quick one for most text
         return text
     return _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
+
+
+def fit(text: str, width: int) -> str:
+    """``text`` cut to ``width`` terminal cells (a CJK character takes two), ending in ``~`` when it was cut."""
+    from rich.cells import cell_len, get_character_cell_size
+
+    if width <= 0:
+        return ""
+    if cell_len(text) <= width:
+        return text
+    out, used = [], 0
+    for char in text:
+        size = get_character_cell_size(char)
+        if used + size > width - 1:
+            break
+        out.append(char)
+        used += size
+    return "".join(out) + "~"

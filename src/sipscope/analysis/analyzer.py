@@ -25,12 +25,14 @@ SEVERITY_ORDER = {severity: rank for rank, severity in enumerate(SEVERITIES)}
 class Analyzer:
     """Feed it every message in capture order with ``feed``, then call ``finish``.
 
-    ``on_call(summary)`` receives each call's summary (a dict, see ``Call.summary``; with its ``details`` when
-    asked for) and ``on_transaction(transaction, call)`` each ``Transaction`` when its call is closed; findings
-    are kept (they are few) and returned by ``finish``.
+    ``on_call(summary, findings)`` receives each call's summary (a dict, see ``Call.summary``; with its
+    ``details``, and its ``flow`` and ``agents``, when asked for) and the call's findings, and
+    ``on_transaction(transaction, call)`` each ``Transaction`` when its call is closed; findings are kept (they are
+    few) and returned by ``finish``. ``flow`` records each call's messages (``flow.Step``), with their bytes when
+    it is ``"raw"``.
     """
 
-    def __init__(self, on_call=None, on_transaction=None, details: bool = False):
+    def __init__(self, on_call=None, on_transaction=None, details: bool = False, flow: bool | str = False):
         self.calls: dict[str, Call] = {}
         self.stats = Stats()
         self.findings: list[Finding] = []
@@ -42,6 +44,8 @@ class Analyzer:
         self.on_call = on_call
         self.on_transaction = on_transaction
         self.details = details
+        self.flow = bool(flow)
+        self.raw = flow == "raw"
 
     def feed(self, message) -> None:
         # The message's place in the capture's list, which only the details name (an analyzer that sees some of
@@ -59,7 +63,7 @@ class Analyzer:
             self._look_at_due(time)
         call = self.calls.get(call_id)
         if call is None:
-            call = self.calls[call_id] = Call(call_id, self.stats, self.details)
+            call = self.calls[call_id] = Call(call_id, self.stats, self.details, self.flow, self.raw)
             self._push(time + TIMEOUT, call)
         elif call.parked:
             call.parked = False
@@ -120,7 +124,7 @@ class Analyzer:
             for txn in call.transactions.values():
                 self.on_transaction(txn, call)
         if self.on_call is not None:
-            self.on_call(summary)
+            self.on_call(summary, findings)
 
 
 def finding_order(finding: Finding) -> tuple:
@@ -189,7 +193,7 @@ def analyze_messages(messages, end_time: int | None = None) -> Analysis:
     """Correlate ``messages`` (in capture order) and keep everything."""
     calls: list[dict] = []
     transactions: list[Transaction] = []
-    analyzer = Analyzer(on_call=calls.append, on_transaction=lambda txn, _call: transactions.append(txn),
+    analyzer = Analyzer(on_call=lambda summary, _findings: calls.append(summary), on_transaction=lambda txn, _call: transactions.append(txn),
                         details=True)
     for message in messages:
         analyzer.feed(message)

@@ -13,6 +13,7 @@ from types import MappingProxyType
 from . import dialogs as dlg
 from .dialogs import Dialog, dialog_key
 from .findings import ERROR, INFO, WARNING, Finding
+from .flow import Step, step, user_agent
 from .registrations import CHALLENGES, Registration
 from .subscriptions import REFRESH, Subscription
 from .transactions import ACCEPTED, COMPLETED, T1, TIMEOUT, Transaction, duration_text, message_key, seconds, \
@@ -73,10 +74,10 @@ class Call:
         "call_id", "stats", "indices", "first_time", "last_time", "first_frame", "kind", "caller", "callee",
         "caller_tag", "transactions", "invites", "dialogs", "subscriptions", "registrations", "last_cseq",
         "reliable", "orphans", "unknown_notifies", "unmatched", "rejected_credentials", "found", "ringing_time",
-        "answer_time", "links", "parked",
+        "answer_time", "links", "parked", "flow", "agents", "raw",
     )
 
-    def __init__(self, call_id: str, stats, indices: bool = True):
+    def __init__(self, call_id: str, stats, indices: bool = True, flow: bool = False, raw: bool = False):
         self.call_id = call_id
         self.stats = stats
         self.indices: list[int] | None = [] if indices else None
@@ -114,6 +115,11 @@ class Call:
         """Call-IDs and Session-IDs this call's INVITE names as its other legs."""
         self.parked = False
         """Set by the analyzer while the call waits for a message and nothing else (see ``closing_time``)."""
+        self.flow: list[Step] | None = [] if flow else None
+        """Every message as a ``flow.Step``, when asked for (with its bytes when ``raw``)."""
+        self.agents: dict[str, str] = {}
+        """Address -> its User-Agent or Server value, when the flow is recorded."""
+        self.raw = raw
 
     def _add(self, name: str, item) -> None:
         """Append to one of the lists that start as an empty tuple."""
@@ -131,18 +137,25 @@ class Call:
             self.indices.append(index)
         self.last_time = message.time
         if message.method is not None:
-            self._request(message, index)
+            again = self._request(message, index)
         else:
-            self._response(message, index)
+            again = self._response(message, index)
+        if self.flow is not None:
+            self.flow.append(step(message, bool(again), self.raw))
+            if message.src not in self.agents:
+                agent = user_agent(message)
+                if agent is not None:
+                    self.agents[message.src] = agent
 
-    def _request(self, message, index: int) -> None:
+    def _request(self, message, index: int) -> bool | None:
+        """Follow a request; True when it is a retransmission."""
         method = message.method
         key = message_key(message, method)
         txn = self.transactions.get(key)
         if txn is not None and method != "ACK":
             self.stats.request(method, True)
             txn.request_again(index, message.frames[-1], message.time)
-            return
+            return True
         branch = key[0]
         from_tag, to_tag = message.from_tag, message.to_tag
         frame, time = message.frames[-1], message.time
@@ -181,7 +194,8 @@ class Call:
         if to_tag is not None:
             self._in_dialog(message, txn)
 
-    def _response(self, message, index: int) -> None:
+    def _response(self, message, index: int) -> bool | None:
+        """Follow a response; True when it is a copy of one already seen."""
         status = message.status
         txn = self.transactions.get(message_key(message, message.cseq_method))
         if txn is None:
@@ -196,7 +210,7 @@ class Call:
         response, again, _action = txn.response(message, index, to_tag, rseq)
         self.stats.response(status, again)
         if again:
-            return
+            return True
         frame, time = response.frame, response.time
         method = txn.method
         if method == "INVITE":
@@ -767,6 +781,9 @@ class Call:
             summary["subscriptions"] = [s.as_dict(start) for s in self.subscriptions]
             summary["registrations"] = [r.as_dict(start) for r in self.registrations.values()]
             summary["links"] = self.links
+        if self.flow is not None:
+            summary["flow"] = self.flow
+            summary["agents"] = self.agents
         return summary
 
 

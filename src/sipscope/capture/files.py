@@ -161,12 +161,20 @@ class CaptureFile:
             raw = sys.stdin.buffer if path == "-" else open(path, "rb")
         except OSError as exc:
             raise CaptureError(f"{self.name}: cannot open: {exc.strerror or exc}") from None
+        self._raw = raw
         try:
             self._stream = self._sniff(raw)
         except CaptureError:
             if path != "-":
                 raw.close()
             raise
+
+    def position(self) -> int | None:
+        """How many bytes of the file have been read (compressed bytes for a gzip file), or None (stdin)."""
+        try:
+            return None if self.path == "-" else self._raw.tell()
+        except (OSError, ValueError):
+            return None
 
     def _sniff(self, raw) -> _Prefixed:
         head = _read_exactly(raw, 4)

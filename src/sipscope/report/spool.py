@@ -14,8 +14,8 @@ from typing import Iterator
 
 
 class Spool:
-    """Texts with an integer sort key each; ``sorted_items`` gives them back in key order (ties in the order
-    they were added) and closes the file."""
+    """Byte strings with an integer sort key each; ``sorted_items`` gives them back in key order (ties in the order
+    they were added), as often as asked."""
 
     def __init__(self) -> None:
         self.file = tempfile.TemporaryFile()
@@ -27,23 +27,19 @@ class Spool:
     def __len__(self) -> int:
         return len(self.keys)
 
-    def add(self, key: int, text: str) -> None:
-        data = text.encode("utf-8")
+    def add(self, key: int, data: bytes) -> None:
         self.file.write(data)
         self.keys.append(key)
         self.offsets.append(self.size)
         self.lengths.append(len(data))
         self.size += len(data)
 
-    def sorted_items(self) -> Iterator[tuple[int, str]]:
+    def sorted_items(self) -> Iterator[tuple[int, bytes]]:
         self.file.flush()
         keys, offsets, lengths = self.keys, self.offsets, self.lengths
         fd = self.file.fileno()
-        try:
-            for i in sorted(range(len(keys)), key=keys.__getitem__):
-                yield keys[i], os.pread(fd, lengths[i], offsets[i]).decode("utf-8")
-        finally:
-            self.file.close()
+        for i in sorted(range(len(keys)), key=keys.__getitem__):
+            yield keys[i], os.pread(fd, lengths[i], offsets[i])
 
 
 def row_key(first_frame: int, call_id: str) -> int:

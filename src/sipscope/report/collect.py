@@ -1,0 +1,229 @@
+"""The one sink of an analysis that the terminal report, the CSV table, the HTML page and the capture export read.
+
+As each call closes, the collector applies the selection and ``--ignore``, writes the call's row to a spool, keeps
+its findings, counts it in the statistics of the selection, and keeps its flow when a ladder may be drawn for it:
+every call while there are few (``few``), the calls with problems always (or every call, ``ladders="all"``). What
+it keeps is on disk, so memory does not grow with the capture.
+"""
+
+from __future__ import annotations
+
+import heapq
+import pickle
+from dataclasses import dataclass
+
+from ..analysis.analyzer import SEVERITY_ORDER
+from ..analysis.metrics import Stats
+from ..text import printable
+from .select import Selection
+from .spool import Spool, row_key
+
+PROBLEMS = ("error", "warning")
+SEP = "\x1f"  # between the fields of a row; printable() escapes it in packet text, so it cannot occur there
+ROW_FIELDS = ("kind", "start", "caller", "callee", "outcome", "status", "reason", "setup_time", "duration",
+              "findings", "worst", "call_id", "last")
+
+
+@dataclass
+class Row:
+    """A line of the calls table."""
+
+    kind: str
+    start: float
+    """Seconds since the capture's first frame."""
+    caller: str
+    callee: str
+    outcome: str
+    status: int | None
+    reason: str
+    setup_time: float | None
+    duration: float | None
+    findings: int
+    worst: str
+    """The most severe finding's severity, or ``""``."""
+    call_id: str
+    last: float
+    """Seconds from the capture's first frame to the call's last message."""
+    number: int = 0
+    """The call's number in the table (1 for the first INVITE call), given when the rows are read back."""
+
+    def encode(self) -> bytes:
+        values = [getattr(self, name) for name in ROW_FIELDS]
+        return SEP.join("" if value is None else str(value) for value in values).encode("utf-8")
+
+    @classmethod
+    def decode(cls, data: bytes) -> Row:
+        kind, start, caller, callee, outcome, status, reason, setup, duration, findings, worst, call_id, last = \
+            data.decode("utf-8").split(SEP)
+        return cls(kind, float(start), caller, callee, outcome, int(status) if status else None, reason,
+                   float(setup) if setup else None, float(duration) if duration else None, int(findings), worst,
+                   call_id, float(last))
+
+    @property
+    def is_call(self) -> bool:
+        return self.kind == "call"
+
+
+class FirstN:
+    """The ``n`` items with the lowest keys among those added, in memory (a ladder budget, not a spool)."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self._heap: list[tuple[int, int, bytes]] = []  # (-key, -order, data): the largest key on top
+        self._added = 0
+
+    def add(self, key: int, data: bytes) -> None:
+        self._added += 1
+        item = (-key, -self._added, data)
+        if len(self._heap) < self.n:
+            heapq.heappush(self._heap, item)
+        elif item > self._heap[0]:
+            heapq.heapreplace(self._heap, item)
+
+    def __len__(self) -> int:
+        return len(self._heap)
+
+    def sorted_items(self):
+        return ((-key, data) for key, _order, data in sorted(self._heap, reverse=True))
+
+
+class Collector:
+    """``call(summary, findings)`` is the analyzer's ``on_call``; the analyzer must record flows (with their
+    bytes for ``raw``).
+
+    ``ladders``: ``auto`` keeps the flows of every call while there are ``few`` and of the first ``first`` calls
+    with problems (findings at warning or above), in memory; ``all`` keeps every flow, on disk; ``none`` none.
+    """
+
+    def __init__(self, selection: Selection, start_time, ladders: str = "auto", few: int = 5, first: int = 20,
+                 frames: bool = False, raw: bool = False) -> None:
+        self.selection = selection
+        self.start_time = start_time  # () -> the capture's first frame time in ns (known once reading began)
+        self.ladders = ladders
+        self.few = few
+        self.raw = raw
+        self.rows = Spool()
+        self.flows: Spool | FirstN = Spool() if ladders == "all" else FirstN(first)
+        self.others: FirstN | None = FirstN(few) if ladders == "auto" else None
+        """The flows of calls without problems while there are ``few`` calls (None past that)."""
+        self.findings: list = []
+        self.stats = Stats()
+        """Statistics of the selected calls (equal to the analyzer's when nothing is left out)."""
+        self.calls = 0
+        """Selected Call-IDs, of every kind."""
+        self.other_kinds: dict[str, int] = {}
+        """Selected Call-IDs without an INVITE, by kind (``register``, ``options``...)."""
+        self.problems = 0
+        """Selected Call-IDs with a finding at warning or above."""
+        self.left_out = 0
+        self.frames: set[int] | None = set() if frames else None
+        """The frames of the selected calls' messages, for ``--write``."""
+
+    def call(self, summary: dict, findings: list) -> None:
+        selection = self.selection
+        findings = selection.kept(findings)
+        start = self.start_time() or 0
+        if not selection.matches(summary, findings, start):
+            self.left_out += 1
+            return
+        self.calls += 1
+        kind = summary["kind"]
+        if kind != "call":
+            self.other_kinds[kind] = self.other_kinds.get(kind, 0) + 1
+        self.findings.extend(findings)
+        flow = summary["flow"]
+        count_call(self.stats, summary, findings)
+        if self.frames is not None:
+            for step in flow:
+                self.frames.update(step.frames)
+        worst = worst_severity(findings)
+        row = Row(summary["kind"], round(summary["start"] - start / 1e9, 6), _text(summary["caller"]),
+                  _text(summary["callee"]), summary["outcome"], summary["status"], _text(summary["reason"]),
+                  summary["setup_time"], summary["duration"], len(findings), worst, printable(summary["call_id"]),
+                  round((flow[-1].time - start) / 1e9, 6) if flow else 0.0)
+        key = row_key(summary["first_frame"], summary["call_id"])
+        self.rows.add(key, row.encode())
+        problem = worst in PROBLEMS
+        self.problems += problem
+        if self.ladders == "none":
+            return
+        if self.ladders == "all" or problem:
+            self.flows.add(key, _pickle(summary, findings))
+        elif self.others is not None:
+            if self.calls > self.few:
+                self.others = None
+            else:
+                self.others.add(key, _pickle(summary, findings))
+
+    # -- several processes ---------------------------------------------------------------------------------------
+    def state(self) -> dict:
+        """What a worker process sends besides its rows and flows."""
+        return {"findings": self.findings, "stats": self.stats, "calls": self.calls, "kinds": self.other_kinds,
+                "problems": self.problems,
+                "left_out": self.left_out, "frames": self.frames,
+                "others": None if self.others is None else list(self.others.sorted_items())}
+
+    def add(self, state: dict) -> None:
+        """Add a worker's state (its rows and flows go to ``rows`` and ``flows`` with ``add``)."""
+        self.findings.extend(state["findings"])
+        self.stats.add(state["stats"])
+        self.calls += state["calls"]
+        for kind, count in state["kinds"].items():
+            self.other_kinds[kind] = self.other_kinds.get(kind, 0) + count
+        self.problems += state["problems"]
+        self.left_out += state["left_out"]
+        if self.frames is not None:
+            self.frames.update(state["frames"])
+        if state["others"] is None or self.calls > self.few:
+            self.others = None
+        elif self.others is not None:
+            for key, data in state["others"]:
+                self.others.add(key, data)
+
+    # -- reading back --------------------------------------------------------------------------------------------
+    def sorted_rows(self):
+        """The rows in capture order, numbered (INVITE calls only: the numbers ``--call`` takes)."""
+        number = 0
+        for key, data in self.rows.sorted_items():
+            row = Row.decode(data)
+            if row.is_call:
+                number += 1
+                row.number = number
+            yield key, row
+
+    def kept_flows(self):
+        """``(key, summary, findings)`` of every flow kept, in capture order."""
+        spools = [self.flows] + ([self.others] if self.others is not None else [])
+        for key, data in heapq.merge(*(spool.sorted_items() for spool in spools), key=lambda item: item[0]):
+            summary, findings = pickle.loads(data)
+            yield key, summary, findings
+
+
+def count_call(stats: Stats, summary: dict, findings: list) -> None:
+    """Count a selected call (its flow, outcome, setup time and findings) in ``stats``."""
+    for step in summary["flow"]:
+        if step.method is not None:
+            stats.request(step.method, step.again)
+        else:
+            stats.response(step.status, step.again)
+    stats.call(summary)
+    for finding in findings:
+        stats.finding(finding.severity)
+
+
+def worst_severity(findings: list) -> str:
+    """The most severe of the findings' severities, or ``""``."""
+    return min((f.severity for f in findings), key=SEVERITY_ORDER.__getitem__, default="")
+
+
+def is_problem(findings: list) -> bool:
+    """Whether a call has a finding at warning or above (what ``--problems`` selects)."""
+    return worst_severity(findings) in PROBLEMS
+
+
+def _pickle(summary: dict, findings: list) -> bytes:
+    return pickle.dumps((summary, findings), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _text(value) -> str:
+    return "" if value is None else printable(str(value))

@@ -1,0 +1,331 @@
+"""``sipscope analyze`` in the terminal: the capture, the calls table, the ladders, the findings, the statistics.
+
+Everything is rendered from the ``Collector`` and the capture's summary. Colors come from rich and only when the
+output is a terminal that wants them (rich honours ``NO_COLOR``); otherwise lines are written as plain text, which
+is also much faster on reports of many calls. Text from packets is made printable before it gets here and is
+placed in ``Text`` objects, never read as markup.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timezone
+
+from rich.cells import cell_len
+from rich.console import Console
+from rich.text import Text
+
+from ..analysis.analyzer import finding_order
+from ..analysis.findings import SEVERITIES
+from ..knowledge import Knowledge
+from ..text import fit, printable
+from . import ladder, ladder_text
+from .collect import Collector, Row, is_problem
+from .select import party_address
+
+DEFAULT_WIDTH = 100
+FINDINGS_PER_ID = 10  # instances listed under each finding id; the JSON and HTML reports list them all
+UNDERSTOOD = ("sip", "other")
+OUTCOME_STYLES = {"answered": "green", "completed": "green", "busy": "yellow", "no_answer": "yellow",
+                  "cancelled": "yellow", "redirected": "cyan", "open": "magenta", "rejected": "red", "failed": "red",
+                  "unanswered": "red"}
+SEVERITY_STYLES = ladder_text.SEVERITY_STYLES
+
+
+def make_console(file, width: int | None = None) -> Console:
+    """A console for ``file``: the terminal's width, else ``COLUMNS``, else 100 columns."""
+    console = Console(file=file, highlight=False, emoji=False, markup=False)
+    if width is None:
+        width = console.width if console.is_terminal else _columns()
+    console.width = width
+    return console
+
+
+def _columns() -> int:
+    try:
+        return max(40, int(os.environ.get("COLUMNS", "")))
+    except ValueError:
+        return DEFAULT_WIDTH
+
+
+class Writer:
+    """Lines to a console: styled through rich when it shows colors, else written as plain text."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.styled = console.color_system is not None and not console.no_color
+        self.width = console.width
+        self._pending: list[str] = []
+
+    def line(self, text: Text | str = "") -> None:
+        if self.styled and isinstance(text, Text):
+            self.flush()
+            self.console.print(text, overflow="ignore", crop=False, soft_wrap=True)
+        else:
+            self._pending.append((text.plain if isinstance(text, Text) else text) + "\n")
+            if len(self._pending) >= 4096:
+                self.flush()
+
+    def flush(self) -> None:
+        if self._pending:
+            self.console.file.write("".join(self._pending))
+            self._pending.clear()
+        self.console.file.flush()
+
+
+def render(writer: Writer, capture: dict, collector: Collector, knowledge: Knowledge, *, ladders: str = "auto",
+           few: int = 5, max_ladders: int = 20, analyzer_stats=None, linked: list[list[str]] = ()) -> None:
+    """The whole report. ``ladders``: ``auto`` (every call when there are ``few`` or fewer, else those with
+    problems, at most ``max_ladders``), ``all`` or ``none``. The statistics are the analyzer's unless calls were
+    left out."""
+    label = knowledge.label
+    _header(writer, capture, collector, label)
+    numbers = _calls_table(writer, collector, label)
+    if ladders != "none":
+        _ladders(writer, collector, numbers, knowledge, few, max_ladders if ladders == "auto" else 0)
+    _findings(writer, collector, numbers, knowledge)
+    stats = collector.stats if collector.selection.active or analyzer_stats is None else analyzer_stats
+    _statistics(writer, stats.as_dict(), linked, label, collector.selection.active)
+    writer.flush()
+
+
+# -- the capture -------------------------------------------------------------------------------------------------
+def _header(writer: Writer, capture: dict, collector: Collector, label) -> None:
+    writer.line(Text(label("report.title"), style="bold"))
+    for f in capture["files"]:
+        kind = f["format"] + (", gzip" if f["compressed"] else "")
+        writer.line(f"  {printable(f['name'])} ({kind})")
+        for note in f["notes"]:
+            writer.line(Text(f"    {label('report.note')}: {printable(note)}", style="yellow"))
+    frames = capture["frames"]
+    first, last = capture.get("first_time"), capture.get("last_time")
+    if first is not None:
+        writer.line(f"  {label('report.span', start=_when(first), end=_when(last), seconds=f'{last - first:.3f}')}")
+    writer.line(f"  {label('report.frames_messages', frames=frames, messages=capture['sip_messages'])}")
+    categories = capture["by_category"]
+    understood = sum(categories[c] for c in UNDERSTOOD)
+    share = f"{100 * understood / frames:.1f}" if frames else "100.0"
+    writer.line(f"  {label('report.understood', frames=understood, share=share)} "
+                f"(sip {categories['sip']}, {label('report.other_traffic')} {categories['other']})")
+    not_understood = frames - understood
+    style = "yellow" if not_understood else "green"
+    writer.line(Text(f"  {label('report.not_understood', frames=not_understood)}", style=style))
+    for entry in capture["reasons"]:
+        if entry["category"] in UNDERSTOOD:
+            continue
+        writer.line(f"    {entry['category']}: {printable(entry['reason'])}: {entry['frames']} "
+                    f"({label('report.frames')} {_frames(entry['examples'], entry['frames'])})")
+    for entry in capture["events"]:
+        examples = f" ({label('report.frames')} {_frames(entry['examples'], entry['count'])})" \
+            if entry["examples"] else ""
+        writer.line(f"    {printable(entry['event'])}: {entry['count']}{examples}")
+    for error in capture["internal_errors"]:
+        writer.line(Text(f"    {label('report.internal_error', frame=error['frame'])}: {printable(error['error'])}",
+                         style="bold red"))
+    if collector.selection.active:
+        writer.line(f"  {label('report.selected', calls=collector.calls, left_out=collector.left_out)}")
+    writer.line()
+
+
+def _when(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + " UTC"
+
+
+def _frames(examples: list[int], count: int) -> str:
+    return ", ".join(map(str, examples)) + (", ..." if count > len(examples) else "")
+
+
+# -- the calls table ---------------------------------------------------------------------------------------------
+class _Columns:
+    """The calls table's columns for a width: fixed ones, and the caller, callee and Call-ID sharing the rest."""
+
+    FIXED = (("number", 4, True), ("time", 9, True), ("caller", 0, False), ("callee", 0, False),
+             ("outcome", 14, False), ("setup", 7, True), ("duration", 9, True), ("findings", 5, True),
+             ("call_id", 0, False))
+
+    def __init__(self, width: int) -> None:
+        fixed = sum(w for _n, w, _r in self.FIXED) + len(self.FIXED) - 1
+        rest = max(width - fixed, 36)
+        party = max(12, rest * 3 // 10)
+        self.widths = {name: w for name, w, _r in self.FIXED}
+        self.widths.update(caller=party, callee=party, call_id=rest - 2 * party)
+        self.right = {name for name, _w, right in self.FIXED if right}
+
+    def line(self, values: dict[str, str]) -> tuple[str, dict[str, tuple[int, int]]]:
+        """The line, and where each column's text is in it (character offsets)."""
+        parts, places, offset = [], {}, 0
+        for name, _w, _r in self.FIXED:
+            width = self.widths[name]
+            text = fit(values[name], width)
+            room = " " * (width - cell_len(text))
+            cell = room + text if name in self.right else text + room
+            places[name] = (offset, offset + len(cell))
+            parts.append(cell)
+            offset += len(cell) + 1
+        return " ".join(parts).rstrip(), places
+
+
+def _calls_table(writer: Writer, collector: Collector, label) -> dict[str, int]:
+    """Write the table; returns the number of each call whose Call-ID a finding or ladder will name."""
+    columns = _Columns(writer.width)
+    calls = 0
+    head = {name: "#" if name == "number" else label(f"report.col.{name}") for name, _w, _r in _Columns.FIXED}
+    header_line, _places = columns.line(head)
+    wanted = {f.call_id for f in collector.findings}
+    numbers: dict[str, int] = {}
+    for _key, row in collector.sorted_rows():
+        if row.call_id in wanted and row.number:
+            numbers[row.call_id] = row.number
+        if not row.is_call:
+            continue
+        calls += 1
+        if calls == 1:
+            writer.line(Text(f"{label('report.calls')}: {collector.calls - sum(collector.other_kinds.values())}",
+                             style="bold"))
+            writer.line(Text(header_line, style="bold"))
+        _call_row(writer, columns, row)
+    if calls == 0:
+        writer.line(Text(f"{label('report.calls')}: 0", style="bold"))
+    if collector.other_kinds:
+        writer.line(f"{label('report.other_call_ids')}: "
+                    + ", ".join(f"{n} {kind}" for kind, n in sorted(collector.other_kinds.items())))
+    writer.line()
+    return numbers
+
+
+def _call_row(writer: Writer, columns: _Columns, row: Row) -> None:
+    outcome = row.outcome + (f" {row.status}" if row.status and row.outcome != "answered" else "")
+    values = {"number": str(row.number), "time": f"{row.start:.3f}", "caller": party_address(row.caller) or "-",
+              "callee": party_address(row.callee) or "-", "outcome": outcome, "setup": _number(row.setup_time),
+              "duration": _number(row.duration), "findings": str(row.findings) if row.findings else "-",
+              "call_id": row.call_id}
+    line, places = columns.line(values)
+    if not writer.styled:
+        writer.line(line)
+        return
+    text = Text(line)
+    text.stylize(OUTCOME_STYLES.get(row.outcome, ""), *places["outcome"])
+    if row.worst:
+        text.stylize(SEVERITY_STYLES[row.worst], *places["findings"])
+    writer.line(text)
+
+
+# -- ladders -----------------------------------------------------------------------------------------------------
+def _ladders(writer: Writer, collector: Collector, numbers: dict[str, int], knowledge: Knowledge, few: int,
+             limit: int) -> None:
+    """Draw the kept flows: every call when there are ``few`` or fewer, else the calls with problems (at most
+    ``limit``; 0 draws every flow kept)."""
+    label = knowledge.label
+    few = collector.calls <= few
+    drawn = 0
+    for _key, summary, findings in collector.kept_flows():
+        if not few and limit and not is_problem(findings):
+            continue
+        if limit and drawn >= limit:
+            break
+        if drawn == 0:
+            writer.line(Text(label("report.ladders"), style="bold"))
+            writer.line(Text(label("report.ladder_legend"), style="dim"))
+            writer.line()
+        drawn += 1
+        draw_ladder(writer, summary, findings, numbers.get(summary["call_id"]), knowledge)
+    more = 0 if few or not limit else collector.problems - drawn
+    if more > 0:
+        writer.line(Text(label("report.more_ladders", count=more), style="dim"))
+        writer.line()
+
+
+def draw_ladder(writer: Writer, summary: dict, findings: list, number: int | None, knowledge: Knowledge) -> None:
+    """One call's ladder with a title line: its number, Call-ID, parties, outcome and findings."""
+    label = knowledge.label
+    title = Text()
+    title.append(f"{label('report.call')} {number}" if number else printable(summary["kind"]).upper(),
+                 style="bold")
+    title.append(f"  {label('report.col.call_id')} {printable(summary['call_id'])}")
+    if summary.get("caller") or summary.get("callee"):
+        title.append(f"  {printable(summary['caller'] or '-')} → {printable(summary['callee'] or '-')}")
+    status = f" {summary['status']}" if summary["status"] else ""
+    title.append(f"  {summary['outcome']}{status}", style=OUTCOME_STYLES.get(summary["outcome"], ""))
+    writer.line(title)
+    drawing = ladder.build(summary, findings, knowledge)
+    for line in ladder_text.draw(drawing, writer.width, lambda s: label("severity." + s)):
+        writer.line(line)
+    writer.line()
+
+
+# -- findings ----------------------------------------------------------------------------------------------------
+def _findings(writer: Writer, collector: Collector, numbers: dict[str, int], knowledge: Knowledge) -> None:
+    label = knowledge.label
+    findings = sorted(collector.findings, key=finding_order)
+    counts = {severity: 0 for severity in SEVERITIES}
+    for finding in findings:
+        counts[finding.severity] += 1
+    writer.line(Text(f"{label('report.findings')}: {len(findings)} ("
+                     + ", ".join(f"{label('severity.' + s)} {n}" for s, n in counts.items()) + ")", style="bold"))
+    for severity in SEVERITIES:
+        by_id: dict[str, list] = {}
+        for finding in findings:
+            if finding.severity == severity:
+                by_id.setdefault(finding.id, []).append(finding)
+        if not by_id:
+            continue
+        style = SEVERITY_STYLES[severity]
+        writer.line()
+        writer.line(Text(f"{label('severity.' + severity).upper()} ({counts[severity]})", style=style + " bold"))
+        for finding_id, group in by_id.items():
+            entry = knowledge.finding(finding_id)
+            head = Text("  ")
+            head.append(finding_id, style=style)
+            head.append(f"  {entry.title}  ×{len(group)}")
+            writer.line(head)
+            for finding in group[:FINDINGS_PER_ID]:
+                writer.line(_instance(finding, numbers, label))
+            if len(group) > FINDINGS_PER_ID:
+                writer.line(Text(f"      {label('report.more_findings', count=len(group) - FINDINGS_PER_ID)}",
+                                 style="dim"))
+            _wrapped(writer, f"{label('report.guidance')}: {entry.texts['fix']}", 4, "italic")
+    writer.line()
+
+
+def _wrapped(writer: Writer, text: str, indent: int, style: str = "") -> None:
+    """``text`` wrapped to the width, each line indented (rich wraps by cells, so CJK text wraps too)."""
+    for line in Text(text, style=style).wrap(writer.console, max(writer.width - indent, 20)):
+        writer.line(Text(" " * indent) + line)
+
+
+def _instance(finding, numbers: dict[str, int], label) -> Text:
+    number = numbers.get(finding.call_id)
+    where = f"{label('report.call')} {number}" if number else printable(finding.call_id or "-")
+    frames = ",".join(map(str, finding.frames[:12])) + (",..." if len(finding.frames) > 12 else "")
+    line = Text(f"    {where}, {label('report.frames')} {frames}: ")
+    line.append(printable(finding.summary))
+    if not finding.conclusive:
+        line.append(f" [{label('report.inconclusive')}]", style="dim")
+    return line
+
+
+# -- statistics --------------------------------------------------------------------------------------------------
+def _statistics(writer: Writer, stats: dict, linked, label, selected: bool) -> None:
+    writer.line(Text(label("report.statistics_selected" if selected else "report.statistics"), style="bold"))
+
+    def counted(name, count: dict) -> str:
+        again = count["retransmissions"]
+        return f"{name} {count['count']}" + (f" ({label('report.resent', count=again)})" if again else "")
+
+    writer.line(f"  {label('report.requests')}: "
+                + (", ".join(counted(printable(m), c) for m, c in stats["requests"].items()) or "-"))
+    writer.line(f"  {label('report.responses')}: "
+                + (", ".join(counted(code, c) for code, c in stats["responses"].items()) or "-"))
+    if stats["outcomes"]:
+        writer.line(f"  {label('report.outcomes')}: "
+                    + ", ".join(f"{n} {outcome}" for outcome, n in stats["outcomes"].items()))
+    setup = stats["setup_time"]
+    if setup["count"]:
+        writer.line("  " + label("report.setup_time", count=setup["count"], min=f"{setup['min']:.3f}",
+                                 avg=f"{setup['avg']:.3f}", max=f"{setup['max']:.3f}"))
+    for group in linked:
+        writer.line(f"  {label('report.linked')}: " + " + ".join(printable(call_id) for call_id in group))
+
+
+def _number(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
