@@ -264,7 +264,7 @@ def run_analyze(args) -> int:
         print(f"sipscope: internal error in a worker process:\n{exc}", file=sys.stderr)
         return EXIT_INTERNAL
     if number is not None:
-        collector = _only_call(collector, number, make_collector)
+        collector = collector.narrowed(number)
         if collector is None:
             print(f"sipscope: there is no call {number} in the calls table", file=sys.stderr)
             return EXIT_INPUT
@@ -308,18 +308,6 @@ def _progress_bar(files, total: int):
                   console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task("reading", total=total)
         yield lambda: bar.update(task, completed=sum(f.position() or 0 for f in files))
-
-
-def _only_call(collector, number: int, make_collector):
-    """A collector holding only call ``number`` of the table (``collector`` kept every flow), or None."""
-    call_id = next((row.call_id for _key, row in collector.sorted_rows() if row.number == number), None)
-    if call_id is None:
-        return None
-    only = make_collector(collector.start_time)
-    for _key, summary, findings in collector.kept_flows():
-        if printable(summary["call_id"]) == call_id:
-            only.call(summary, findings)
-    return only
 
 
 def _print_diagram(collector, knowledge, kind: str) -> bool:

@@ -31,7 +31,7 @@ STEP = SECOND // 100
 
 REASONS = {
     100: "Trying", 180: "Ringing", 183: "Session Progress", 200: "OK", 202: "Accepted", 401: "Unauthorized",
-    403: "Forbidden", 481: "Call/Transaction Does Not Exist", 487: "Request Terminated", 491: "Request Pending",
+    403: "Forbidden", 486: "Busy Here", 481: "Call/Transaction Does Not Exist", 487: "Request Terminated", 491: "Request Pending",
     500: "Server Internal Error",
 }
 

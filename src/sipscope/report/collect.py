@@ -21,7 +21,7 @@ from .spool import Spool, row_key
 PROBLEMS = ("error", "warning")
 SEP = "\x1f"  # between the fields of a row; printable() escapes it in packet text, so it cannot occur there
 ROW_FIELDS = ("kind", "start", "caller", "callee", "outcome", "status", "reason", "setup_time", "duration",
-              "findings", "worst", "call_id", "last")
+              "findings", "worst", "call_id", "last", "selected")
 
 
 @dataclass
@@ -44,20 +44,22 @@ class Row:
     call_id: str
     last: float
     """Seconds from the capture's first frame to the call's last message."""
+    selected: bool = True
+    """False for a call the selection left out: it keeps its place in the numbering."""
     number: int = 0
     """The call's number in the table (1 for the first INVITE call), given when the rows are read back."""
 
     def encode(self) -> bytes:
         values = [getattr(self, name) for name in ROW_FIELDS]
-        return SEP.join("" if value is None else str(value) for value in values).encode("utf-8")
+        return SEP.join("" if value is None or value is False else str(value) for value in values).encode("utf-8")
 
     @classmethod
     def decode(cls, data: bytes) -> Row:
-        kind, start, caller, callee, outcome, status, reason, setup, duration, findings, worst, call_id, last = \
-            data.decode("utf-8").split(SEP)
+        kind, start, caller, callee, outcome, status, reason, setup, duration, findings, worst, call_id, last, \
+            selected = data.decode("utf-8").split(SEP)
         return cls(kind, float(start), caller, callee, outcome, int(status) if status else None, reason,
                    float(setup) if setup else None, float(duration) if duration else None, int(findings), worst,
-                   call_id, float(last))
+                   call_id, float(last), bool(selected))
 
     @property
     def is_call(self) -> bool:
@@ -82,6 +84,10 @@ class FirstN:
 
     def __len__(self) -> int:
         return len(self._heap)
+
+    @property
+    def keys(self) -> list[int]:
+        return [-key for key, _order, _data in self._heap]
 
     def sorted_items(self):
         return ((-key, data) for key, _order, data in sorted(self._heap, reverse=True))
@@ -123,25 +129,28 @@ class Collector:
         selection = self.selection
         findings = selection.kept(findings)
         start = self.start_time() or 0
+        flow = summary["flow"]
+        key = row_key(summary["first_frame"], summary["call_id"])
+        worst = worst_severity(findings)
+        row = Row(summary["kind"], round(summary["start"] - start / 1e9, 6), _text(summary["caller"]),
+                  _text(summary["callee"]), summary["outcome"], summary["status"], _text(summary["reason"]),
+                  summary["setup_time"], summary["duration"], len(findings), worst, printable(summary["call_id"]),
+                  round((flow[-1].time - start) / 1e9, 6) if flow else 0.0)
         if not selection.matches(summary, findings, start):
             self.left_out += 1
+            if row.is_call:  # it keeps its number: a call is the same call in every selection
+                row.selected = False
+                self.rows.add(key, row.encode())
             return
         self.calls += 1
         kind = summary["kind"]
         if kind != "call":
             self.other_kinds[kind] = self.other_kinds.get(kind, 0) + 1
         self.findings.extend(findings)
-        flow = summary["flow"]
         count_call(self.stats, summary, findings)
         if self.frames is not None:
             for step in flow:
                 self.frames.update(step.frames)
-        worst = worst_severity(findings)
-        row = Row(summary["kind"], round(summary["start"] - start / 1e9, 6), _text(summary["caller"]),
-                  _text(summary["callee"]), summary["outcome"], summary["status"], _text(summary["reason"]),
-                  summary["setup_time"], summary["duration"], len(findings), worst, printable(summary["call_id"]),
-                  round((flow[-1].time - start) / 1e9, 6) if flow else 0.0)
-        key = row_key(summary["first_frame"], summary["call_id"])
         self.rows.add(key, row.encode())
         problem = worst in PROBLEMS
         self.problems += problem
@@ -180,16 +189,47 @@ class Collector:
             for key, data in state["others"]:
                 self.others.add(key, data)
 
+    def narrowed(self, number: int) -> Collector | None:
+        """A collector of call ``number`` of the table alone (this one must have kept every flow), or None when
+        there is no such call. The other calls keep their places, so the call keeps its number."""
+        rows = []
+        target = None
+        for key, data in self.rows.sorted_items():
+            row = Row.decode(data)
+            if row.is_call:
+                rows.append((key, row))
+                if len(rows) == number and row.selected:
+                    target = key
+        if target is None:
+            return None
+        only = Collector(self.selection, self.start_time, ladders="all", raw=self.raw,
+                         frames=self.frames is not None)
+        for key, row in rows:
+            if key != target:
+                row.selected = False
+                only.rows.add(key, row.encode())
+        for key, summary, findings in self.kept_flows():
+            if key == target:
+                only.call(summary, findings)
+        return only
+
     # -- reading back --------------------------------------------------------------------------------------------
     def sorted_rows(self):
-        """The rows in capture order, numbered (INVITE calls only: the numbers ``--call`` takes)."""
+        """The selected rows in capture order, numbered (INVITE calls only, counting those left out too: the
+        numbers ``--call`` takes)."""
         number = 0
         for key, data in self.rows.sorted_items():
             row = Row.decode(data)
             if row.is_call:
                 number += 1
                 row.number = number
-            yield key, row
+            if row.selected:
+                yield key, row
+
+    def flow_keys(self) -> list[int]:
+        """The row keys of the flows kept."""
+        spools = [self.flows] + ([self.others] if self.others is not None else [])
+        return [key for spool in spools for key in spool.keys]
 
     def kept_flows(self):
         """``(key, summary, findings)`` of every flow kept, in capture order."""

@@ -36,6 +36,8 @@ class Arrow:
     is_request: bool
     again: bool
     transport: str
+    status: int | None = None
+    cseq_method: str | None = None
     note: str | None = None
     """One line from the knowledge base, for the first response of its code (and method) in the ladder."""
     findings: list = field(default_factory=list)
@@ -82,7 +84,7 @@ def build(summary: dict, findings: list, knowledge: Knowledge) -> Ladder:
         else:
             label = printable(f"{step.status} {step.reason or ''}".rstrip())
         arrow = Arrow(step.frames, round((step.time - start) / 1e9, 6), columns[step.src], columns[step.dst], label,
-                      step.method is not None, step.again, step.transport, raw=step.raw)
+                      step.method is not None, step.again, step.transport, step.status, step.cseq_method, raw=step.raw)
         if step.status is not None and not step.again and (step.status, step.cseq_method) not in noted:
             noted.add((step.status, step.cseq_method))
             arrow.note = response_note(step.status, step.reason, step.cseq_method, knowledge)

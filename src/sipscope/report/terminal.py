@@ -80,7 +80,7 @@ def render(writer: Writer, capture: dict, collector: Collector, knowledge: Knowl
     left out."""
     label = knowledge.label
     _header(writer, capture, collector, label)
-    numbers = _calls_table(writer, collector, label)
+    numbers = _calls_table(writer, collector, label)  # by Call-ID (for the findings) and by row key (ladders)
     if ladders != "none":
         _ladders(writer, collector, numbers, knowledge, few, max_ladders if ladders == "auto" else 0)
     _findings(writer, collector, numbers, knowledge)
@@ -165,17 +165,22 @@ class _Columns:
         return " ".join(parts).rstrip(), places
 
 
-def _calls_table(writer: Writer, collector: Collector, label) -> dict[str, int]:
-    """Write the table; returns the number of each call whose Call-ID a finding or ladder will name."""
+def _calls_table(writer: Writer, collector: Collector, label) -> dict:
+    """Write the table; returns the number of each call a finding names (by Call-ID) or a ladder draws (by row
+    key)."""
     columns = _Columns(writer.width)
     calls = 0
     head = {name: "#" if name == "number" else label(f"report.col.{name}") for name, _w, _r in _Columns.FIXED}
     header_line, _places = columns.line(head)
-    wanted = {f.call_id for f in collector.findings}
-    numbers: dict[str, int] = {}
-    for _key, row in collector.sorted_rows():
-        if row.call_id in wanted and row.number:
-            numbers[row.call_id] = row.number
+    wanted = {printable(f.call_id) for f in collector.findings if f.call_id}
+    drawn = set(collector.flow_keys())
+    numbers: dict = {}
+    for key, row in collector.sorted_rows():
+        if row.number:
+            if row.call_id in wanted:
+                numbers.setdefault(row.call_id, row.number)
+            if key in drawn:
+                numbers[key] = row.number
         if not row.is_call:
             continue
         calls += 1
@@ -218,7 +223,7 @@ def _ladders(writer: Writer, collector: Collector, numbers: dict[str, int], know
     label = knowledge.label
     few = collector.calls <= few
     drawn = 0
-    for _key, summary, findings in collector.kept_flows():
+    for key, summary, findings in collector.kept_flows():
         if not few and limit and not is_problem(findings):
             continue
         if limit and drawn >= limit:
@@ -228,7 +233,7 @@ def _ladders(writer: Writer, collector: Collector, numbers: dict[str, int], know
             writer.line(Text(label("report.ladder_legend"), style="dim"))
             writer.line()
         drawn += 1
-        draw_ladder(writer, summary, findings, numbers.get(summary["call_id"]), knowledge)
+        draw_ladder(writer, summary, findings, numbers.get(key), knowledge)
     more = 0 if few or not limit else collector.problems - drawn
     if more > 0:
         writer.line(Text(label("report.more_ladders", count=more), style="dim"))
@@ -290,11 +295,12 @@ def _findings(writer: Writer, collector: Collector, numbers: dict[str, int], kno
 def _wrapped(writer: Writer, text: str, indent: int, style: str = "") -> None:
     """``text`` wrapped to the width, each line indented (rich wraps by cells, so CJK text wraps too)."""
     for line in Text(text, style=style).wrap(writer.console, max(writer.width - indent, 20)):
+        line.rstrip()
         writer.line(Text(" " * indent) + line)
 
 
 def _instance(finding, numbers: dict[str, int], label) -> Text:
-    number = numbers.get(finding.call_id)
+    number = numbers.get(printable(finding.call_id or ""))
     where = f"{label('report.call')} {number}" if number else printable(finding.call_id or "-")
     frames = ",".join(map(str, finding.frames[:12])) + (",..." if len(finding.frames) > 12 else "")
     line = Text(f"    {where}, {label('report.frames')} {frames}: ")
