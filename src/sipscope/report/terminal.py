@@ -230,13 +230,13 @@ def _ladders(writer: Writer, collector: Collector, numbers: dict[str, int], know
             break
         if drawn == 0:
             writer.line(Text(label("report.ladders"), style="bold"))
-            writer.line(Text(label("report.ladder_legend"), style="dim"))
+            _wrapped(writer, label("report.ladder_legend"), 0, "dim")
             writer.line()
         drawn += 1
         draw_ladder(writer, summary, findings, numbers.get(key), knowledge)
     more = 0 if few or not limit else collector.problems - drawn
     if more > 0:
-        writer.line(Text(label("report.more_ladders", count=more), style="dim"))
+        _wrapped(writer, label("report.more_ladders", count=more), 0, "dim")
         writer.line()
 
 
@@ -284,7 +284,7 @@ def _findings(writer: Writer, collector: Collector, numbers: dict[str, int], kno
             head.append(f"  {entry.title}  ×{len(group)}")
             writer.line(head)
             for finding in group[:FINDINGS_PER_ID]:
-                writer.line(_instance(finding, numbers, label))
+                _wrapped(writer, _instance(finding, numbers, label), 4)
             if len(group) > FINDINGS_PER_ID:
                 writer.line(Text(f"      {label('report.more_findings', count=len(group) - FINDINGS_PER_ID)}",
                                  style="dim"))
@@ -292,9 +292,10 @@ def _findings(writer: Writer, collector: Collector, numbers: dict[str, int], kno
     writer.line()
 
 
-def _wrapped(writer: Writer, text: str, indent: int, style: str = "") -> None:
+def _wrapped(writer: Writer, text: str | Text, indent: int, style: str = "") -> None:
     """``text`` wrapped to the width, each line indented (rich wraps by cells, so CJK text wraps too)."""
-    for line in Text(text, style=style).wrap(writer.console, max(writer.width - indent, 20)):
+    text = Text(text, style=style) if isinstance(text, str) else text
+    for line in text.wrap(writer.console, max(writer.width - indent, 20)):
         line.rstrip()
         writer.line(Text(" " * indent) + line)
 
@@ -303,7 +304,7 @@ def _instance(finding, numbers: dict[str, int], label) -> Text:
     number = numbers.get(printable(finding.call_id or ""))
     where = f"{label('report.call')} {number}" if number else printable(finding.call_id or "-")
     frames = ",".join(map(str, finding.frames[:12])) + (",..." if len(finding.frames) > 12 else "")
-    line = Text(f"    {where}, {label('report.frames')} {frames}: ")
+    line = Text(f"{where}, {label('report.frames')} {frames}: ")
     line.append(printable(finding.summary))
     if not finding.conclusive:
         line.append(f" [{label('report.inconclusive')}]", style="dim")
