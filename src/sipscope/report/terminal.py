@@ -251,7 +251,7 @@ def draw_ladder(writer: Writer, summary: dict, findings: list, number: int | Non
         title.append(f"  {printable(summary['caller'] or '-')} → {printable(summary['callee'] or '-')}")
     status = f" {summary['status']}" if summary["status"] else ""
     title.append(f"  {summary['outcome']}{status}", style=OUTCOME_STYLES.get(summary["outcome"], ""))
-    writer.line(title)
+    _wrapped(writer, title, 0)
     drawing = ladder.build(summary, findings, knowledge)
     for line in ladder_text.draw(drawing, writer.width, lambda s: label("severity." + s)):
         writer.line(line)
