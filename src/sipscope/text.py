@@ -17,6 +17,8 @@ def printable(text: str) -> str:
 
 def fit(text: str, width: int) -> str:
     """``text`` cut to ``width`` terminal cells (a CJK character takes two), ending in ``~`` when it was cut."""
+    if len(text) <= width and text.isascii():  # the common case, without counting cells
+        return text
     from rich.cells import cell_len, get_character_cell_size
 
     if width <= 0:

@@ -29,6 +29,7 @@ _ADDRESS = re.compile(r'\s*(?:"((?:[^"\\]|\\.)*)"|([^<"]*?))\s*<([^>]*)>|\s*([^;
 _NOTHING = MappingProxyType({})  # the empty mapping calls share until they need a dict of their own
 _NULL_SESSION = "0" * 32  # RFC 7989 section 4: the null Session-ID of an end that does not know it yet
 
+AGENT_MESSAGES = 8  # how many of a call's first messages are searched for User-Agent and Server headers
 BUSY = (486, 600)
 NO_ANSWER = (408, 480)
 # Final responses to INVITE that are the callee's (or the user's) own choice: worth knowing, not a fault.
@@ -118,7 +119,7 @@ class Call:
         self.flow: list[Step] | None = [] if flow else None
         """Every message as a ``flow.Step``, when asked for (with its bytes when ``raw``)."""
         self.agents: dict[str, str] = {}
-        """Address -> its User-Agent or Server value, when the flow is recorded."""
+        """Address -> its User-Agent or Server value, with the flow."""
         self.raw = raw
 
     def _add(self, name: str, item) -> None:
@@ -142,7 +143,8 @@ class Call:
             again = self._response(message, index)
         if self.flow is not None:
             self.flow.append(step(message, bool(again), self.raw))
-            if message.src not in self.agents:
+            # Looked for in the call's first messages only, until found: a 100 Trying often has none.
+            if len(self.flow) <= AGENT_MESSAGES and message.src not in self.agents:
                 agent = user_agent(message)
                 if agent is not None:
                     self.agents[message.src] = agent

@@ -74,6 +74,10 @@ class FirstN:
         self._heap: list[tuple[int, int, bytes]] = []  # (-key, -order, data): the largest key on top
         self._added = 0
 
+    def wants(self, key: int) -> bool:
+        """Whether an item of ``key`` would be kept (so that it is worth making)."""
+        return len(self._heap) < self.n or -key > self._heap[0][0]
+
     def add(self, key: int, data: bytes) -> None:
         self._added += 1
         item = (-key, -self._added, data)
@@ -147,7 +151,8 @@ class Collector:
         if kind != "call":
             self.other_kinds[kind] = self.other_kinds.get(kind, 0) + 1
         self.findings.extend(findings)
-        count_call(self.stats, summary, findings)
+        if selection.active:  # else the analyzer's statistics are the same
+            count_call(self.stats, summary, findings)
         if self.frames is not None:
             for step in flow:
                 self.frames.update(step.frames)
@@ -157,7 +162,8 @@ class Collector:
         if self.ladders == "none":
             return
         if self.ladders == "all" or problem:
-            self.flows.add(key, _pickle(summary, findings))
+            if self.flows.wants(key):
+                self.flows.add(key, _pickle(summary, findings))
         elif self.others is not None:
             if self.calls > self.few:
                 self.others = None

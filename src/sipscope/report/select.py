@@ -58,6 +58,8 @@ class Selection:
     def matches(self, summary: dict, findings: list, capture_start: int | None) -> bool:
         """Whether the call of ``summary`` (with its flow) and its ``findings`` (already without the ignored
         ones) is selected; ``capture_start`` is the first frame's time in ns."""
+        if not self.active:
+            return True
         flow = summary["flow"]
         if self.call_ids and summary["call_id"] not in self.call_ids:
             return False

@@ -27,6 +27,10 @@ class Spool:
     def __len__(self) -> int:
         return len(self.keys)
 
+    def wants(self, key: int) -> bool:
+        """A spool keeps everything (see ``collect.FirstN``)."""
+        return True
+
     def add(self, key: int, data: bytes) -> None:
         self.file.write(data)
         self.keys.append(key)

@@ -156,8 +156,14 @@ class _Columns:
         parts, places, offset = [], {}, 0
         for name, _w, _r in self.FIXED:
             width = self.widths[name]
-            text = fit(values[name], width)
-            room = " " * (width - cell_len(text))
+            text = values[name]
+            if text.isascii():  # a cell per character: the common case, kept quick for tables of many calls
+                if len(text) > width:
+                    text = text[: width - 1] + "~"
+                room = " " * (width - len(text))
+            else:
+                text = fit(text, width)
+                room = " " * (width - cell_len(text))
             cell = room + text if name in self.right else text + room
             places[name] = (offset, offset + len(cell))
             parts.append(cell)
