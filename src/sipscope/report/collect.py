@@ -20,8 +20,6 @@ from .spool import Spool, row_key
 
 PROBLEMS = ("error", "warning")
 SEP = "\x1f"  # between the fields of a row; printable() escapes it in packet text, so it cannot occur there
-ROW_FIELDS = ("kind", "start", "caller", "callee", "outcome", "status", "reason", "setup_time", "duration",
-              "findings", "worst", "call_id", "last", "selected")
 
 
 @dataclass
@@ -50,8 +48,12 @@ class Row:
     """The call's number in the table (1 for the first INVITE call), given when the rows are read back."""
 
     def encode(self) -> bytes:
-        values = [getattr(self, name) for name in ROW_FIELDS]
-        return SEP.join("" if value is None or value is False else str(value) for value in values).encode("utf-8")
+        # One formatted string: this runs for every call of the capture.
+        return (f"{self.kind}\x1f{self.start}\x1f{self.caller}\x1f{self.callee}\x1f{self.outcome}\x1f"
+                f"{'' if self.status is None else self.status}\x1f{self.reason}\x1f"
+                f"{'' if self.setup_time is None else self.setup_time}\x1f"
+                f"{'' if self.duration is None else self.duration}\x1f{self.findings}\x1f{self.worst}\x1f"
+                f"{self.call_id}\x1f{self.last}\x1f{'1' if self.selected else ''}").encode("utf-8")
 
     @classmethod
     def decode(cls, data: bytes) -> Row:
