@@ -206,8 +206,8 @@ def _calls_table(writer: Writer, collector: Collector, label) -> dict:
 
 def _call_row(writer: Writer, columns: _Columns, row: Row) -> None:
     outcome = row.outcome + (f" {row.status}" if row.status and row.outcome != "answered" else "")
-    values = {"number": str(row.number), "time": f"{row.start:.3f}", "caller": party_address(row.caller) or "-",
-              "callee": party_address(row.callee) or "-", "outcome": outcome, "setup": _number(row.setup_time),
+    values = {"number": str(row.number), "time": f"{row.start:.3f}",
+              "caller": party_address(row.caller) or "-", "callee": party_address(row.callee) or "-", "outcome": outcome, "setup": _number(row.setup_time),
               "duration": _number(row.duration), "findings": str(row.findings) if row.findings else "-",
               "call_id": row.call_id}
     line, places = columns.line(values)
@@ -224,14 +224,15 @@ def _call_row(writer: Writer, columns: _Columns, row: Row) -> None:
 # -- ladders -----------------------------------------------------------------------------------------------------
 def _ladders(writer: Writer, collector: Collector, numbers: dict[str, int], knowledge: Knowledge, few: int,
              limit: int) -> None:
-    """Draw the kept flows: every call when there are ``few`` or fewer, else the calls with problems (at most
-    ``limit``; 0 draws every flow kept)."""
+    """Draw the kept flows: every call when there are ``few`` or fewer (other Call-IDs only with problems, when
+    there are calls), else the calls with problems (at most ``limit``; 0 draws every flow kept)."""
     label = knowledge.label
     few = collector.calls <= few
+    has_calls = collector.calls > sum(collector.other_kinds.values())
     drawn = 0
     for key, summary, findings in collector.kept_flows():
-        if not few and limit and not is_problem(findings):
-            continue
+        if limit and not is_problem(findings) and (not few or (has_calls and summary["kind"] != "call")):
+            continue  # beside calls, an OPTIONS ping or a REGISTER that went well is not worth a ladder
         if limit and drawn >= limit:
             break
         if drawn == 0:
