@@ -23,7 +23,6 @@ ANALYZE_EXIT_CODES = ("exit codes: 0 no finding at or above --fail-on, 1 finding
                       "error, 3 internal error (a bug; the rest of the capture was still read)")
 FEW_CALLS = 5  # up to this many Call-IDs, the report draws every one's ladder
 MAX_LADDERS = 20  # beyond, the ladders of the first calls with problems, at most this many
-HTML_LADDERS = 1000  # the HTML page draws every call up to this many, else the first calls with problems
 FLUSH_EVERY = 1 << 20  # characters of output gathered per write() call
 PARALLEL_FROM = 16 << 20  # bytes of capture from which --jobs auto uses two processes
 
@@ -253,7 +252,12 @@ def run_analyze(args) -> int:
         make_collector = functools.partial(Collector, selection, ladders="all", raw=bool(args.html),
                                            frames=bool(args.write))
     else:
-        few, first = (HTML_LADDERS, HTML_LADDERS) if args.html else (FEW_CALLS, MAX_LADDERS)
+        if args.html:
+            from .report.html import FEW as HTML_LADDERS
+
+            few = first = HTML_LADDERS
+        else:
+            few, first = FEW_CALLS, MAX_LADDERS
         make_collector = functools.partial(Collector, selection, few=few, first=first, raw=bool(args.html),
                                            frames=bool(args.write))
     try:

@@ -15,7 +15,8 @@ Analysing the calls: each process analyses the Call-IDs that ``sip.shard`` gives
 by one analyzer, and an analyzer's conclusions depend only on its calls' own messages (``analysis.analyzer``).
 Every process reads the whole capture; a plain UDP datagram is parsed only by the process of its Call-ID, the
 frames that need state are followed by all (``Pipeline.run(calls=...)``). The parent analyses shard 0 itself, the
-children send their results and their report rows in order; the rows are merged by their key.
+children send their results, then what their collectors kept (calls table rows, flows to draw), which the
+parent's collector takes in; its spools give everything back in capture order.
 """
 
 from __future__ import annotations

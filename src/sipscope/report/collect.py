@@ -104,7 +104,7 @@ class Collector:
     bytes for ``raw``).
 
     ``ladders``: ``auto`` keeps the flows of every call while there are ``few`` and of the first ``first`` calls
-    with problems (findings at warning or above), in memory; ``all`` keeps every flow, on disk; ``none`` none.
+    with problems (findings at warning or above), in memory; ``all`` keeps every flow, on disk.
     """
 
     def __init__(self, selection: Selection, start_time, ladders: str = "auto", few: int = 5, first: int = 20,
@@ -161,8 +161,6 @@ class Collector:
         self.rows.add(key, row.encode())
         problem = worst in PROBLEMS
         self.problems += problem
-        if self.ladders == "none":
-            return
         if self.ladders == "all" or problem:
             if self.flows.wants(key):
                 self.flows.add(key, _pickle(summary, findings))

@@ -76,13 +76,12 @@ class Writer:
 def render(writer: Writer, capture: dict, collector: Collector, knowledge: Knowledge, *, ladders: str = "auto",
            few: int = 5, max_ladders: int = 20, analyzer_stats=None, linked: list[list[str]] = ()) -> None:
     """The whole report. ``ladders``: ``auto`` (every call when there are ``few`` or fewer, else those with
-    problems, at most ``max_ladders``), ``all`` or ``none``. The statistics are the analyzer's unless calls were
-    left out."""
+    problems, at most ``max_ladders``) or ``all`` (every flow the collector kept). The statistics are the
+    analyzer's unless calls were left out."""
     label = knowledge.label
     _header(writer, capture, collector, label)
     numbers = _calls_table(writer, collector, label)  # by Call-ID (for the findings) and by row key (ladders)
-    if ladders != "none":
-        _ladders(writer, collector, numbers, knowledge, few, max_ladders if ladders == "auto" else 0)
+    _ladders(writer, collector, numbers, knowledge, few, max_ladders if ladders == "auto" else 0)
     _findings(writer, collector, numbers, knowledge)
     stats = collector.stats if collector.selection.active or analyzer_stats is None else analyzer_stats
     _statistics(writer, stats.as_dict(), linked, label, collector.selection.active)
