@@ -142,7 +142,7 @@ def analyze_shard(files: list[CaptureFile], worker: int, workers: int, strict: b
     called now and then as the capture is read."""
     pipeline = Pipeline(limits, strict)
     collector = make_collector(lambda: pipeline.start_ts)
-    analyzer = Analyzer(on_call=collector.call, flow="raw" if collector.raw else True)
+    analyzer = Analyzer(on_call=collector.call, flow=collector.wants_flow, raw=collector.raw)
     feed = analyzer.feed
     try:
         for n, message in enumerate(pipeline.run(merge_records(files), calls=(worker, workers))):

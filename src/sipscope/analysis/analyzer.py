@@ -28,11 +28,11 @@ class Analyzer:
     ``on_call(summary, findings)`` receives each call's summary (a dict, see ``Call.summary``; with its
     ``details``, and its ``flow`` and ``agents``, when asked for) and the call's findings, and
     ``on_transaction(transaction, call)`` each ``Transaction`` when its call is closed; findings are kept (they are
-    few) and returned by ``finish``. ``flow`` records each call's messages (``flow.Step``), with their bytes when
-    it is ``"raw"``.
+    few) and returned by ``finish``. ``flow`` records each call's messages (``flow.Step``): for every call, or for
+    the calls for which ``flow(call_id, first_frame)`` says so as they begin; ``raw`` keeps their bytes too.
     """
 
-    def __init__(self, on_call=None, on_transaction=None, details: bool = False, flow: bool | str = False):
+    def __init__(self, on_call=None, on_transaction=None, details: bool = False, flow=False, raw: bool = False):
         self.calls: dict[str, Call] = {}
         self.stats = Stats()
         self.findings: list[Finding] = []
@@ -44,8 +44,8 @@ class Analyzer:
         self.on_call = on_call
         self.on_transaction = on_transaction
         self.details = details
-        self.flow = bool(flow)
-        self.raw = flow == "raw"
+        self.flow = flow if callable(flow) else (lambda _call_id, _frame, wanted=bool(flow): wanted)
+        self.raw = raw
 
     def feed(self, message) -> None:
         # The message's place in the capture's list, which only the details name (an analyzer that sees some of
@@ -63,7 +63,8 @@ class Analyzer:
             self._look_at_due(time)
         call = self.calls.get(call_id)
         if call is None:
-            call = self.calls[call_id] = Call(call_id, self.stats, self.details, self.flow, self.raw)
+            call = self.calls[call_id] = Call(call_id, self.stats, self.details,
+                                              self.flow(call_id, message.frames[0]), self.raw)
             self._push(time + TIMEOUT, call)
         elif call.parked:
             call.parked = False

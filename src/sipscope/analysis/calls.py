@@ -768,7 +768,7 @@ class Call:
             "call_id": self.call_id, "kind": self.kind or "unknown",
             "caller": self.caller, "callee": self.callee,
             "outcome": outcome, "status": status, "reason": reason,
-            "start": start / 1e9, "first_frame": self.first_frame,
+            "start": start / 1e9, "last": self.last_time / 1e9, "first_frame": self.first_frame,
             "setup_time": None if invite_time is None or first_answer is None else seconds(first_answer - invite_time),
             "answer_time": None if invite_time is None or self.answer_time is None
             else seconds(self.answer_time - invite_time),

@@ -7,6 +7,7 @@ are what it costs. The raw bytes are kept only for the reports that show them (H
 from __future__ import annotations
 
 import re
+from sys import intern
 from typing import NamedTuple
 
 # Read from the raw header block, once per address and call: a header parse for one value would cost more.
@@ -37,9 +38,11 @@ class Step(NamedTuple):
 
 
 def step(message, again: bool, raw: bool) -> Step:
-    return Step(message.frames, message.time, message.src, message.dst, message.transport, message.method,
-                message.uri, message.status, message.reason, message.cseq_number, message.cseq_method, again,
-                message.raw if raw else None)
+    # Addresses and reason phrases repeat from message to message: interned, each is held once.
+    reason = message.reason
+    return Step(message.frames, message.time, intern(message.src), intern(message.dst), message.transport,
+                message.method, message.uri, message.status, None if reason is None else intern(reason),
+                message.cseq_number, message.cseq_method, again, message.raw if raw else None)
 
 
 def user_agent(message) -> str | None:

@@ -135,13 +135,13 @@ class Collector:
         selection = self.selection
         findings = selection.kept(findings)
         start = self.start_time() or 0
-        flow = summary["flow"]
+        flow = summary.get("flow")
         key = row_key(summary["first_frame"], summary["call_id"])
         worst = worst_severity(findings)
         row = Row(summary["kind"], round(summary["start"] - start / 1e9, 6), _text(summary["caller"]),
                   _text(summary["callee"]), summary["outcome"], summary["status"], _text(summary["reason"]),
                   summary["setup_time"], summary["duration"], len(findings), worst, printable(summary["call_id"]),
-                  round((flow[-1].time - start) / 1e9, 6) if flow else 0.0)
+                  round(summary["last"] - start / 1e9, 6))
         if not selection.matches(summary, findings, start):
             self.left_out += 1
             if row.is_call:  # it keeps its number: a call is the same call in every selection
@@ -161,6 +161,8 @@ class Collector:
         self.rows.add(key, row.encode())
         problem = worst in PROBLEMS
         self.problems += problem
+        if flow is None:
+            return  # it began when no ladder could be drawn for it any more (see wants_flow)
         if self.ladders == "all" or problem:
             if self.flows.wants(key):
                 self.flows.add(key, _pickle(summary, findings))
@@ -169,6 +171,14 @@ class Collector:
                 self.others = None
             else:
                 self.others.add(key, _pickle(summary, findings))
+
+    def wants_flow(self, call_id: str, first_frame: int) -> bool:
+        """Whether a call beginning now needs its flow recorded: always for a selection, ``--write`` or every
+        ladder; else while there are few calls, or while its row key could still be among the first calls with
+        problems kept. Calls begin in key order, so once those are found, no later call needs a flow."""
+        if self.ladders == "all" or self.selection.active or self.frames is not None or self.others is not None:
+            return True
+        return self.flows.wants(row_key(first_frame, call_id))
 
     # -- several processes ---------------------------------------------------------------------------------------
     def state(self) -> dict:
