@@ -49,11 +49,11 @@ class Row:
 
     def encode(self) -> bytes:
         # One formatted string: this runs for every call of the capture.
-        return (f"{self.kind}\x1f{self.start}\x1f{self.caller}\x1f{self.callee}\x1f{self.outcome}\x1f"
-                f"{'' if self.status is None else self.status}\x1f{self.reason}\x1f"
-                f"{'' if self.setup_time is None else self.setup_time}\x1f"
-                f"{'' if self.duration is None else self.duration}\x1f{self.findings}\x1f{self.worst}\x1f"
-                f"{self.call_id}\x1f{self.last}\x1f{'1' if self.selected else ''}").encode("utf-8")
+        return (f"{self.kind}{SEP}{self.start}{SEP}{self.caller}{SEP}{self.callee}{SEP}{self.outcome}{SEP}"
+                f"{'' if self.status is None else self.status}{SEP}{self.reason}{SEP}"
+                f"{'' if self.setup_time is None else self.setup_time}{SEP}"
+                f"{'' if self.duration is None else self.duration}{SEP}{self.findings}{SEP}{self.worst}{SEP}"
+                f"{self.call_id}{SEP}{self.last}{SEP}{'1' if self.selected else ''}").encode("utf-8")
 
     @classmethod
     def decode(cls, data: bytes) -> Row:
@@ -242,15 +242,17 @@ class Collector:
             if row.selected:
                 yield key, row
 
+    def _flow_stores(self) -> list:
+        return [self.flows] + ([self.others] if self.others is not None else [])
+
     def flow_keys(self) -> list[int]:
         """The row keys of the flows kept."""
-        spools = [self.flows] + ([self.others] if self.others is not None else [])
-        return [key for spool in spools for key in spool.keys]
+        return [key for store in self._flow_stores() for key in store.keys]
 
     def kept_flows(self):
         """``(key, summary, findings)`` of every flow kept, in capture order."""
-        spools = [self.flows] + ([self.others] if self.others is not None else [])
-        for key, data in heapq.merge(*(spool.sorted_items() for spool in spools), key=lambda item: item[0]):
+        stores = self._flow_stores()
+        for key, data in heapq.merge(*(store.sorted_items() for store in stores), key=lambda item: item[0]):
             summary, findings = pickle.loads(data)
             yield key, summary, findings
 

@@ -7,7 +7,7 @@ read as markup.
 
 from __future__ import annotations
 
-from rich.cells import get_character_cell_size
+from rich.cells import cell_len, get_character_cell_size
 from rich.text import Text
 
 from ..text import fit, printable
@@ -51,10 +51,6 @@ class Canvas:
         return line
 
 
-def _width(text: str) -> int:
-    return sum(get_character_cell_size(char) for char in text)
-
-
 def draw(ladder: Ladder, width: int, severity_label=lambda severity: severity) -> list[Text]:
     """The ladder's lines: endpoint names, then an arrow per message with its frame and time, the knowledge
     note of each first response of a code, and the findings on the arrow they are about."""
@@ -79,7 +75,7 @@ def draw(ladder: Ladder, width: int, severity_label=lambda severity: severity) -
         for x, endpoint in zip(lifelines, ladder.endpoints):
             name = getattr(endpoint, attribute) or ""
             name = fit(name, spacing - 1)
-            canvas.put(x - _width(name) // 2, name, style)
+            canvas.put(x - cell_len(name) // 2, name, style)
         if row == 0 or any(e.agent for e in ladder.endpoints):
             lines.append(canvas.text())
     for arrow in arrows:
@@ -117,7 +113,7 @@ def _arrow(canvas: Canvas, arrow: Arrow, lifelines: list[int]) -> None:
     canvas.spans.append((low + 1, high, style))
     room = high - low - 4  # a line cell and the head on either side
     text = " " + fit(label, room - 2) + " "
-    canvas.put(low + 2 + max(0, (room - _width(text)) // 2), text, style + " bold" if not arrow.again else style)
+    canvas.put(low + 2 + max(0, (room - cell_len(text)) // 2), text, style + " bold" if not arrow.again else style)
 
 
 def _finding_line(canvas: Canvas, x: int, finding, severity_label) -> Text:
