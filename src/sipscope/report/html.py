@@ -18,6 +18,7 @@ from ..knowledge import Knowledge
 from ..text import printable
 from . import ladder as ladders
 from .collect import Collector, is_problem
+from .facts import UNDERSTOOD, seconds, statistics_rows, understood, when
 from .select import party_address
 
 MAX_ROWS = 50_000  # calls in the table; a larger capture is better narrowed with a selection
@@ -62,8 +63,6 @@ def page(result, collector: Collector, knowledge: Knowledge) -> str:
 
 # -- summary -----------------------------------------------------------------------------------------------------
 def _summary(capture: dict, collector: Collector, label) -> str:
-    from .terminal import UNDERSTOOD, _when
-
     items = []
     for f in capture["files"]:
         notes = "".join(f"<br><span class=warn>{escape(label('report.note'))}: {escape(printable(n))}</span>"
@@ -73,15 +72,12 @@ def _summary(capture: dict, collector: Collector, label) -> str:
     frames = capture["frames"]
     first, last = capture.get("first_time"), capture.get("last_time")
     if first is not None:
-        items.append("<li>" + escape(label("report.span", start=_when(first), end=_when(last),
+        items.append("<li>" + escape(label("report.span", start=when(first), end=when(last),
                                            seconds=f"{last - first:.3f}")) + "</li>")
     items.append("<li>" + escape(label("report.frames_messages", frames=frames, messages=capture["sip_messages"]))
                  + "</li>")
-    categories = capture["by_category"]
-    understood = sum(categories[c] for c in UNDERSTOOD)
-    share = f"{100 * understood / frames:.1f}" if frames else "100.0"
-    items.append("<li>" + escape(label("report.understood", frames=understood, share=share)) + "</li>")
-    missing = frames - understood
+    count, share, missing = understood(capture)
+    items.append("<li>" + escape(label("report.understood", frames=count, share=share)) + "</li>")
     reasons = "".join(
         f"<li>{escape(e['category'])}: {escape(printable(e['reason']))}: {e['frames']} "
         f"({escape(label('report.frames'))} {', '.join(map(str, e['examples']))})</li>"
@@ -125,8 +121,8 @@ def _calls(collector: Collector, label) -> tuple[str, dict[int, int], dict[str, 
             (row.number or 0, link), (row.start, f"{row.start:.3f}"),
             (None, escape(party_address(row.caller) or "-")), (None, escape(party_address(row.callee) or "-")),
             (None, f'<span class="outcome {escape(row.outcome)}">{escape(outcome)}</span>'),
-            (_sort_number(row.setup_time), _number(row.setup_time)),
-            (_sort_number(row.duration), _number(row.duration)),
+            (_sortseconds(row.setup_time), seconds(row.setup_time)),
+            (_sortseconds(row.duration), seconds(row.duration)),
             (row.findings, f'<span class="{row.worst or "none"}">{row.findings or "-"}</span>'),
             (None, escape(row.call_id)),
         ]
@@ -144,12 +140,8 @@ def _calls(collector: Collector, label) -> tuple[str, dict[int, int], dict[str, 
     return html, numbers, keys
 
 
-def _sort_number(value: float | None) -> float:
+def _sortseconds(value: float | None) -> float:
     return -1.0 if value is None else value
-
-
-def _number(value: float | None) -> str:
-    return "-" if value is None else f"{value:.3f}"
 
 
 # -- findings ----------------------------------------------------------------------------------------------------
@@ -312,19 +304,8 @@ def _cards(used: dict, findings: list, knowledge: Knowledge) -> str:
 # -- statistics --------------------------------------------------------------------------------------------------
 def _statistics(collector: Collector, result, label) -> str:
     stats = (collector.stats if collector.selection.active else result.stats).as_dict()
-
-    def counted(name, count: dict) -> str:
-        again = count["retransmissions"]
-        return escape(f"{name} {count['count']}" + (f" ({label('report.resent', count=again)})" if again else ""))
-
-    rows = [(label("report.requests"), ", ".join(counted(printable(m), c) for m, c in stats["requests"].items())),
-            (label("report.responses"), ", ".join(counted(code, c) for code, c in stats["responses"].items())),
-            (label("report.outcomes"), escape(", ".join(f"{n} {o}" for o, n in stats["outcomes"].items())))]
-    setup = stats["setup_time"]
-    if setup["count"]:
-        rows.append(("", escape(label("report.setup_time", count=setup["count"], min=f"{setup['min']:.3f}",
-                                      avg=f"{setup['avg']:.3f}", max=f"{setup['max']:.3f}"))))
-    body = "".join(f"<tr><th>{escape(name)}</th><td>{value or '-'}</td></tr>" for name, value in rows)
+    body = "".join(f"<tr><th>{escape(name)}</th><td>{escape(text) or '-'}</td></tr>"
+                   for name, text in statistics_rows(stats, label))
     heading = label("report.statistics_selected" if collector.selection.active else "report.statistics")
     return f'<section id="statistics"><h2>{escape(heading)}</h2><table>{body}</table></section>\n'
 

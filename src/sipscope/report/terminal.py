@@ -9,8 +9,6 @@ placed in ``Text`` objects, never read as markup.
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
-
 from rich.cells import cell_len
 from rich.console import Console
 from rich.text import Text
@@ -21,11 +19,11 @@ from ..knowledge import Knowledge
 from ..text import fit, printable
 from . import ladder, ladder_text
 from .collect import Collector, Row, is_problem
+from .facts import UNDERSTOOD, seconds, statistics_rows, understood, when
 from .select import party_address
 
 DEFAULT_WIDTH = 100
 FINDINGS_PER_ID = 10  # instances listed under each finding id; the JSON and HTML reports list them all
-UNDERSTOOD = ("sip", "other")
 OUTCOME_STYLES = {"answered": "green", "completed": "green", "busy": "yellow", "no_answer": "yellow",
                   "cancelled": "yellow", "redirected": "cyan", "open": "magenta", "rejected": "red", "failed": "red",
                   "unanswered": "red"}
@@ -99,14 +97,12 @@ def _header(writer: Writer, capture: dict, collector: Collector, label) -> None:
     frames = capture["frames"]
     first, last = capture.get("first_time"), capture.get("last_time")
     if first is not None:
-        writer.line(f"  {label('report.span', start=_when(first), end=_when(last), seconds=f'{last - first:.3f}')}")
+        writer.line(f"  {label('report.span', start=when(first), end=when(last), seconds=f'{last - first:.3f}')}")
     writer.line(f"  {label('report.frames_messages', frames=frames, messages=capture['sip_messages'])}")
     categories = capture["by_category"]
-    understood = sum(categories[c] for c in UNDERSTOOD)
-    share = f"{100 * understood / frames:.1f}" if frames else "100.0"
-    writer.line(f"  {label('report.understood', frames=understood, share=share)} "
+    count, share, not_understood = understood(capture)
+    writer.line(f"  {label('report.understood', frames=count, share=share)} "
                 f"(sip {categories['sip']}, {label('report.other_traffic')} {categories['other']})")
-    not_understood = frames - understood
     style = "yellow" if not_understood else "green"
     writer.line(Text(f"  {label('report.not_understood', frames=not_understood)}", style=style))
     for entry in capture["reasons"]:
@@ -124,10 +120,6 @@ def _header(writer: Writer, capture: dict, collector: Collector, label) -> None:
     if collector.selection.active:
         writer.line(f"  {label('report.selected', calls=collector.calls, left_out=collector.left_out)}")
     writer.line()
-
-
-def _when(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + " UTC"
 
 
 def _frames(examples: list[int], count: int) -> str:
@@ -206,8 +198,8 @@ def _calls_table(writer: Writer, collector: Collector, label) -> dict:
 def _call_row(writer: Writer, columns: _Columns, row: Row) -> None:
     outcome = row.outcome + (f" {row.status}" if row.status and row.outcome != "answered" else "")
     values = {"number": str(row.number), "time": f"{row.start:.3f}",
-              "caller": party_address(row.caller) or "-", "callee": party_address(row.callee) or "-", "outcome": outcome, "setup": _number(row.setup_time),
-              "duration": _number(row.duration), "findings": str(row.findings) if row.findings else "-",
+              "caller": party_address(row.caller) or "-", "callee": party_address(row.callee) or "-", "outcome": outcome, "setup": seconds(row.setup_time),
+              "duration": seconds(row.duration), "findings": str(row.findings) if row.findings else "-",
               "call_id": row.call_id}
     line, places = columns.line(values)
     if not writer.styled:
@@ -320,25 +312,8 @@ def _instance(finding, numbers: dict[str, int], label) -> Text:
 # -- statistics --------------------------------------------------------------------------------------------------
 def _statistics(writer: Writer, stats: dict, linked, label, selected: bool) -> None:
     writer.line(Text(label("report.statistics_selected" if selected else "report.statistics"), style="bold"))
-
-    def counted(name, count: dict) -> str:
-        again = count["retransmissions"]
-        return f"{name} {count['count']}" + (f" ({label('report.resent', count=again)})" if again else "")
-
-    writer.line(f"  {label('report.requests')}: "
-                + (", ".join(counted(printable(m), c) for m, c in stats["requests"].items()) or "-"))
-    writer.line(f"  {label('report.responses')}: "
-                + (", ".join(counted(code, c) for code, c in stats["responses"].items()) or "-"))
-    if stats["outcomes"]:
-        writer.line(f"  {label('report.outcomes')}: "
-                    + ", ".join(f"{n} {outcome}" for outcome, n in stats["outcomes"].items()))
-    setup = stats["setup_time"]
-    if setup["count"]:
-        writer.line("  " + label("report.setup_time", count=setup["count"], min=f"{setup['min']:.3f}",
-                                 avg=f"{setup['avg']:.3f}", max=f"{setup['max']:.3f}"))
+    for name, text in statistics_rows(stats, label):
+        if text:
+            writer.line(f"  {name}: {text}" if name else f"  {text}")
     for group in linked:
         writer.line(f"  {label('report.linked')}: " + " + ".join(printable(call_id) for call_id in group))
-
-
-def _number(value: float | None) -> str:
-    return "-" if value is None else f"{value:.3f}"
