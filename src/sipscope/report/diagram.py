@@ -8,6 +8,7 @@ link in it, and the diagram still shows the text as it was.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from .ladder import Ladder
 
@@ -26,47 +27,61 @@ def _finding(finding) -> str:
     return f"{finding.severity} {finding.id}: {finding.summary}"
 
 
-def _ends(arrow, separator: str) -> str:
-    """The endpoints a note over an arrow spans."""
-    return separator.join(f"E{n}" for n in sorted({arrow.source, arrow.target}))
+@dataclass(frozen=True)
+class _Dialect:
+    """How one diagram language writes each part of a ladder."""
+
+    start: str
+    end: str | None
+    indent: str
+    reference: str
+    """A numeric character reference, ``{}`` being the code point."""
+    line_break: str
+    participant: str
+    request: str
+    response: str
+    arrow: str
+    note: str
+    separator: str
+    """Between the endpoints of a note."""
+
+
+MERMAID = _Dialect("sequenceDiagram", None, "    ", "#{};", "<br/>", "participant E{n} as {name}", "->>", "-->>",
+                   "E{source}{shape}E{target}: {label}", "Note over {ends}: {text}", ",")
+PLANTUML = _Dialect("@startuml", "@enduml", "", "&#{};", "\\n", 'participant "{name}" as E{n}', "->", "-->",
+                    "E{source} {shape} E{target} : {label}", "note over {ends} : {text}", ", ")
+
+
+def _diagram(ladder: Ladder, dialect: _Dialect) -> str:
+    """Requests as solid arrows, responses dotted, each finding as a note over the message it is about."""
+
+    def text(value: str) -> str:
+        return _escaped(value, dialect.reference)
+
+    def note(ends, finding) -> str:
+        return dialect.indent + dialect.note.format(ends=dialect.separator.join(f"E{n}" for n in ends),
+                                                    text=text(_finding(finding)))
+
+    lines = [dialect.start, f"{dialect.indent}title {text('Call-ID ' + ladder.call_id)}"]
+    for n, endpoint in enumerate(ladder.endpoints):
+        name = text(endpoint.address) + (dialect.line_break + text(endpoint.agent) if endpoint.agent else "")
+        lines.append(dialect.indent + dialect.participant.format(n=n, name=name))
+    for arrow in ladder.arrows:
+        shape = dialect.request if arrow.is_request else dialect.response
+        lines.append(dialect.indent + dialect.arrow.format(source=arrow.source, shape=shape, target=arrow.target,
+                                                           label=text(_label(arrow))))
+        lines.extend(note(sorted({arrow.source, arrow.target}), finding) for finding in arrow.findings)
+    lines.extend(note([0], finding) for finding in ladder.unplaced)
+    if dialect.end:
+        lines.append(dialect.end)
+    return "\n".join(lines) + "\n"
 
 
 def mermaid(ladder: Ladder) -> str:
-    """A ``sequenceDiagram``: requests as solid arrows, responses dotted, findings as notes over the message."""
-
-    def text(value: str) -> str:
-        return _escaped(value, "#{};")
-
-    lines = ["sequenceDiagram", f"    title {text('Call-ID ' + ladder.call_id)}"]
-    for n, endpoint in enumerate(ladder.endpoints):
-        agent = f"<br/>{text(endpoint.agent)}" if endpoint.agent else ""
-        lines.append(f"    participant E{n} as {text(endpoint.address)}{agent}")
-    for arrow in ladder.arrows:
-        shape = "->>" if arrow.is_request else "-->>"
-        lines.append(f"    E{arrow.source}{shape}E{arrow.target}: {text(_label(arrow))}")
-        for finding in arrow.findings:
-            lines.append(f"    Note over {_ends(arrow, ',')}: {text(_finding(finding))}")
-    for finding in ladder.unplaced:
-        lines.append(f"    Note over E0: {text(_finding(finding))}")
-    return "\n".join(lines) + "\n"
+    """A Mermaid ``sequenceDiagram``."""
+    return _diagram(ladder, MERMAID)
 
 
 def plantuml(ladder: Ladder) -> str:
-    """A ``@startuml`` sequence diagram in the same shape as ``mermaid``."""
-
-    def text(value: str) -> str:
-        return _escaped(value, "&#{};")
-
-    lines = ["@startuml", f"title {text('Call-ID ' + ladder.call_id)}"]
-    for n, endpoint in enumerate(ladder.endpoints):
-        name = text(endpoint.address) + (f"\\n{text(endpoint.agent)}" if endpoint.agent else "")
-        lines.append(f'participant "{name}" as E{n}')
-    for arrow in ladder.arrows:
-        shape = "->" if arrow.is_request else "-->"
-        lines.append(f"E{arrow.source} {shape} E{arrow.target} : {text(_label(arrow))}")
-        for finding in arrow.findings:
-            lines.append(f"note over {_ends(arrow, ', ')} : {text(_finding(finding))}")
-    for finding in ladder.unplaced:
-        lines.append(f"note over E0 : {text(_finding(finding))}")
-    lines.append("@enduml")
-    return "\n".join(lines) + "\n"
+    """A PlantUML ``@startuml`` sequence diagram."""
+    return _diagram(ladder, PLANTUML)
