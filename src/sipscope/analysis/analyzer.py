@@ -194,7 +194,8 @@ def analyze_messages(messages, end_time: int | None = None) -> Analysis:
     """Correlate ``messages`` (in capture order) and keep everything."""
     calls: list[dict] = []
     transactions: list[Transaction] = []
-    analyzer = Analyzer(on_call=lambda summary, _findings: calls.append(summary), on_transaction=lambda txn, _call: transactions.append(txn),
+    analyzer = Analyzer(on_call=lambda summary, _findings: calls.append(summary),
+                        on_transaction=lambda txn, _call: transactions.append(txn),
                         details=True)
     for message in messages:
         analyzer.feed(message)

@@ -14,11 +14,10 @@ from .files import CaptureFile, merge_records
 SNAPLEN = 262144
 
 
-def write_frames(path: str, captures: list[str], frames: set[int]) -> int:
-    """Write the records of ``frames`` to ``path``; returns how many were written."""
+def write_frames(path: str, captures: list[str], frames: set[int]) -> None:
+    """Write the records of ``frames`` to ``path``."""
     linktypes = sorted({linktype for _ts, linktype, _data, _orig in _records(captures, frames)})
     as_pcapng = len(linktypes) > 1 or path.lower().endswith(".pcapng")
-    written = 0
     with open(path, "wb") as out:
         if as_pcapng:
             out.write(_block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1)))
@@ -35,8 +34,6 @@ def write_frames(path: str, captures: list[str], frames: set[int]) -> int:
             else:
                 seconds, nanoseconds = divmod(ts, 1_000_000_000)
                 out.write(struct.pack("<IIII", seconds, nanoseconds, len(data), orig) + data)
-            written += 1
-    return written
 
 
 def _records(captures: list[str], frames: set[int]):

@@ -88,9 +88,6 @@ class FirstN:
         elif item > self._heap[0]:
             heapq.heapreplace(self._heap, item)
 
-    def __len__(self) -> int:
-        return len(self._heap)
-
     @property
     def keys(self) -> list[int]:
         return [-key for key, _order, _data in self._heap]

@@ -24,9 +24,6 @@ class Spool:
         self.lengths = array("l")
         self.size = 0
 
-    def __len__(self) -> int:
-        return len(self.keys)
-
     def wants(self, key: int) -> bool:
         """A spool keeps everything (see ``collect.FirstN``)."""
         return True
