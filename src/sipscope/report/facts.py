@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from ..analysis.findings import SEVERITIES
 from ..text import printable
 
 UNDERSTOOD = ("sip", "other")
@@ -46,3 +47,14 @@ def statistics_rows(stats: dict, label) -> list[tuple[str, str]]:
 def seconds(value: float | None) -> str:
     """A duration for a table cell: ``-`` when there is none."""
     return "-" if value is None else f"{value:.3f}"
+
+
+def grouped(findings: list) -> dict[str, dict[str, list]]:
+    """The findings by severity (most severe first; only those with findings), then by id in order of first
+    appearance."""
+    groups: dict[str, dict[str, list]] = {}
+    for severity in SEVERITIES:
+        for finding in findings:
+            if finding.severity == severity:
+                groups.setdefault(severity, {}).setdefault(finding.id, []).append(finding)
+    return groups

@@ -13,12 +13,11 @@ import secrets
 from html import escape
 
 from ..analysis.analyzer import finding_order
-from ..analysis.findings import SEVERITIES
 from ..knowledge import Knowledge
 from ..text import printable
 from . import ladder as ladders
 from .collect import Collector, is_problem
-from .facts import UNDERSTOOD, seconds, statistics_rows, understood, when
+from .facts import UNDERSTOOD, grouped, seconds, statistics_rows, understood, when
 from .select import party_address
 
 MAX_ROWS = 50_000  # calls in the table; a larger capture is better narrowed with a selection
@@ -121,8 +120,8 @@ def _calls(collector: Collector, label) -> tuple[str, dict[int, int], dict[str, 
             (row.number or 0, link), (row.start, f"{row.start:.3f}"),
             (None, escape(party_address(row.caller) or "-")), (None, escape(party_address(row.callee) or "-")),
             (None, f'<span class="outcome {escape(row.outcome)}">{escape(outcome)}</span>'),
-            (_sortseconds(row.setup_time), seconds(row.setup_time)),
-            (_sortseconds(row.duration), seconds(row.duration)),
+            (_sort_number(row.setup_time), seconds(row.setup_time)),
+            (_sort_number(row.duration), seconds(row.duration)),
             (row.findings, f'<span class="{row.worst or "none"}">{row.findings or "-"}</span>'),
             (None, escape(row.call_id)),
         ]
@@ -140,7 +139,7 @@ def _calls(collector: Collector, label) -> tuple[str, dict[int, int], dict[str, 
     return html, numbers, keys
 
 
-def _sortseconds(value: float | None) -> float:
+def _sort_number(value: float | None) -> float:
     return -1.0 if value is None else value
 
 
@@ -148,11 +147,7 @@ def _sortseconds(value: float | None) -> float:
 def _findings(findings: list, keys: dict[str, int], knowledge: Knowledge) -> str:
     label = knowledge.label
     parts = [f'<section id="findings"><h2>{escape(label("report.findings"))}: {len(findings)}</h2>']
-    for severity in SEVERITIES:
-        by_id: dict[str, list] = {}
-        for finding in findings:
-            if finding.severity == severity:
-                by_id.setdefault(finding.id, []).append(finding)
+    for severity, by_id in grouped(findings).items():
         for finding_id, group in by_id.items():
             entry = knowledge.finding(finding_id)
             items = "".join(
@@ -210,8 +205,7 @@ def _ladder(key: int, number: int | None, drawing, knowledge: Knowledge) -> str:
     count = max(len(drawing.endpoints), 1)
     lifeline = [GUTTER + COLUMN // 2 + i * COLUMN for i in range(count)]
     notes_x = GUTTER + count * COLUMN + NOTE_GAP
-    rows = drawing.arrows
-    height = TOP + ROW * (len(rows) + len(drawing.unplaced)) + 20
+    height = TOP + ROW * (len(drawing.arrows) + len(drawing.unplaced)) + 20
     width = notes_x + 660
     svg = [f'<svg class="ladder" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
            f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(label("report.ladders"))}">']
@@ -224,7 +218,7 @@ def _ladder(key: int, number: int | None, drawing, knowledge: Knowledge) -> str:
         svg.append(f'<line class="life" x1="{x}" y1="42" x2="{x}" y2="{height - 6}"/>')
     raws = []
     y = TOP
-    for n, arrow in enumerate(rows):
+    for n, arrow in enumerate(drawing.arrows):
         message_id = f"m{key}-{n}"
         x1, x2 = lifeline[arrow.source], lifeline[arrow.target]
         kind = "request" if arrow.is_request else "response c" + arrow.label[:1]

@@ -19,7 +19,7 @@ from ..knowledge import Knowledge
 from ..text import fit, printable
 from . import ladder, ladder_text
 from .collect import Collector, Row, is_problem
-from .facts import UNDERSTOOD, seconds, statistics_rows, understood, when
+from .facts import UNDERSTOOD, grouped, seconds, statistics_rows, understood, when
 from .select import party_address
 
 DEFAULT_WIDTH = 100
@@ -265,13 +265,7 @@ def _findings(writer: Writer, collector: Collector, numbers: dict[str, int], kno
         counts[finding.severity] += 1
     writer.line(Text(f"{label('report.findings')}: {len(findings)} ("
                      + ", ".join(f"{label('severity.' + s)} {n}" for s, n in counts.items()) + ")", style="bold"))
-    for severity in SEVERITIES:
-        by_id: dict[str, list] = {}
-        for finding in findings:
-            if finding.severity == severity:
-                by_id.setdefault(finding.id, []).append(finding)
-        if not by_id:
-            continue
+    for severity, by_id in grouped(findings).items():
         style = SEVERITY_STYLES[severity]
         writer.line()
         writer.line(Text(f"{label('severity.' + severity).upper()} ({counts[severity]})", style=style + " bold"))
