@@ -31,6 +31,14 @@ def test_request_line_and_key_headers():
     assert message.defects == []
 
 
+def test_agent_is_the_first_user_agent_or_server_value_unfolded():
+    base = make_response(200, "OK").replace(b"\r\n\r\n", b"\r\n", 1)
+    message = parse_message(base + b"server:  PBX 1.0\r\n (build 7)\r\nUser-Agent: second\r\nServer: third\r\n\r\n")
+    assert message.agent == "PBX 1.0 (build 7)"
+    assert message.defects == ["sip.header.folded"]  # reading it adds no defect of its own
+    assert parse_message(make_response(200, "OK")).agent is None
+
+
 def test_status_line_with_empty_and_unusual_reasons():
     assert parse_message(make_response(180, "Ringing")).reason == "Ringing"
     assert parse_message(b"SIP/2.0 100 \r\nCall-ID: x\r\n\r\n").reason == ""

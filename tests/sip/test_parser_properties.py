@@ -583,7 +583,7 @@ def exercise(message: SipMessage) -> None:
     assert isinstance(message.defects, list)
     repr(message), message.start_line, message.is_request, message.body
     message.via, message.from_header, message.to_header
-    message.branch, message.from_tag, message.to_tag
+    message.branch, message.from_tag, message.to_tag, message.agent
     for header in message.headers:
         assert header.key == header.name.lower()
         message.header(header.raw_name), message.header_values(header.name)
@@ -655,6 +655,8 @@ def assert_lazy_matches_eager(message: SipMessage) -> None:
             assert lazy is None
         elif _clean(value):
             assert lazy == value.tag, value.raw
+    agents = [h.value for h in message.headers if h.key in ("user-agent", "server")]
+    assert message.agent == (agents[0].strip() if agents else None)
     length = message.value("Content-Length")
     if length is None:
         assert message.content_length is None

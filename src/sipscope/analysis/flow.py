@@ -6,12 +6,8 @@ are what it costs. The raw bytes are kept only for the reports that show them (H
 
 from __future__ import annotations
 
-import re
-from sys import intern
 from typing import NamedTuple
 
-# Read from the raw header block, once per address and call: a header parse for one value would cost more.
-_AGENT = re.compile(rb"\n(?:User-Agent|Server)[ \t]*:[ \t]*([^\r\n]*)", re.I)
 AGENT_LENGTH = 80  # characters kept of a User-Agent or Server value
 
 
@@ -37,17 +33,16 @@ class Step(NamedTuple):
     """The message's bytes, when the flow was recorded with them."""
 
 
+_make = tuple.__new__  # a Step without the generated __new__'s extra call: this runs for every message
+
+
 def step(message, again: bool, raw: bool) -> Step:
-    # Addresses and reason phrases repeat from message to message: interned, each is held once.
-    reason = message.reason
-    return Step(message.frames, message.time, intern(message.src), intern(message.dst), message.transport,
-                message.method, message.uri, message.status, None if reason is None else intern(reason),
-                message.cseq_number, message.cseq_method, again, message.raw if raw else None)
+    return _make(Step, (message.frames, message.time, message.src, message.dst, message.transport, message.method,
+                        message.uri, message.status, message.reason, message.cseq_number, message.cseq_method, again,
+                        message.raw if raw else None))
 
 
 def user_agent(message) -> str | None:
     """The message's User-Agent (a request) or Server (a response) value, cut to ``AGENT_LENGTH``."""
-    found = _AGENT.search(message.raw, 0, message.body_start)
-    if found is None:
-        return None
-    return found.group(1).decode("utf-8", "replace").strip()[:AGENT_LENGTH] or None
+    agent = message.agent
+    return agent[:AGENT_LENGTH] if agent else None

@@ -9,6 +9,7 @@ it keeps is on disk, so memory does not grow with the capture.
 from __future__ import annotations
 
 import heapq
+import marshal
 import pickle
 from dataclasses import dataclass
 
@@ -19,7 +20,6 @@ from .select import Selection
 from .spool import Spool, row_key
 
 PROBLEMS = ("error", "warning")
-SEP = "\x1f"  # between the fields of a row; printable() escapes it in packet text, so it cannot occur there
 
 
 @dataclass
@@ -48,20 +48,14 @@ class Row:
     """The call's number in the table (1 for the first INVITE call), given when the rows are read back."""
 
     def encode(self) -> bytes:
-        # One formatted string: this runs for every call of the capture.
-        return (f"{self.kind}{SEP}{self.start}{SEP}{self.caller}{SEP}{self.callee}{SEP}{self.outcome}{SEP}"
-                f"{'' if self.status is None else self.status}{SEP}{self.reason}{SEP}"
-                f"{'' if self.setup_time is None else self.setup_time}{SEP}"
-                f"{'' if self.duration is None else self.duration}{SEP}{self.findings}{SEP}{self.worst}{SEP}"
-                f"{self.call_id}{SEP}{self.last}{SEP}{'1' if self.selected else ''}").encode("utf-8")
+        # marshal: the quickest way in and out for plain values, and this runs for every call of the capture.
+        return marshal.dumps((self.kind, self.start, self.caller, self.callee, self.outcome, self.status, self.reason,
+                              self.setup_time, self.duration, self.findings, self.worst, self.call_id, self.last,
+                              self.selected))
 
     @classmethod
     def decode(cls, data: bytes) -> Row:
-        kind, start, caller, callee, outcome, status, reason, setup, duration, findings, worst, call_id, last, \
-            selected = data.decode("utf-8").split(SEP)
-        return cls(kind, float(start), caller, callee, outcome, int(status) if status else None, reason,
-                   float(setup) if setup else None, float(duration) if duration else None, int(findings), worst,
-                   call_id, float(last), bool(selected))
+        return cls(*marshal.loads(data))
 
     @property
     def is_call(self) -> bool:
@@ -107,6 +101,7 @@ class Collector:
     def __init__(self, selection: Selection, start_time, ladders: str = "auto", few: int = 5, first: int = 20,
                  frames: bool = False, raw: bool = False) -> None:
         self.selection = selection
+        self.selecting = selection.active
         self.start_time = start_time  # () -> the capture's first frame time in ns (known once reading began)
         self.ladders = ladders
         self.few = few
@@ -130,27 +125,29 @@ class Collector:
 
     def call(self, summary: dict, findings: list) -> None:
         selection = self.selection
-        findings = selection.kept(findings)
+        if selection.ignore:
+            findings = selection.kept(findings)
         start = self.start_time() or 0
-        flow = summary.get("flow")
         key = row_key(summary["first_frame"], summary["call_id"])
-        worst = worst_severity(findings)
-        row = Row(summary["kind"], round(summary["start"] - start / 1e9, 6), _text(summary["caller"]),
+        worst = worst_severity(findings) if findings else ""
+        seconds = start / 1e9
+        row = Row(summary["kind"], round(summary["start"] - seconds, 6), _text(summary["caller"]),
                   _text(summary["callee"]), summary["outcome"], summary["status"], _text(summary["reason"]),
                   summary["setup_time"], summary["duration"], len(findings), worst, printable(summary["call_id"]),
-                  round(summary["last"] - start / 1e9, 6))
-        if not selection.matches(summary, findings, start):
+                  round(summary["last"] - seconds, 6))
+        if self.selecting and not selection.matches(summary, findings, start):
             self.left_out += 1
             if row.is_call:  # it keeps its number: a call is the same call in every selection
                 row.selected = False
                 self.rows.add(key, row.encode())
             return
         self.calls += 1
+        flow = summary.get("flow")
         kind = summary["kind"]
         if kind != "call":
             self.other_kinds[kind] = self.other_kinds.get(kind, 0) + 1
         self.findings.extend(findings)
-        if selection.active:  # else the analyzer's statistics are the same
+        if self.selecting:  # else the analyzer's statistics are the same
             count_call(self.stats, summary, findings)
         if self.frames is not None:
             for step in flow:
@@ -173,7 +170,7 @@ class Collector:
         """Whether a call beginning now needs its flow recorded: always for a selection, ``--write`` or every
         ladder; else while there are few calls, or while its row key could still be among the first calls with
         problems kept. Calls begin in key order, so once those are found, no later call needs a flow."""
-        if self.ladders == "all" or self.selection.active or self.frames is not None or self.others is not None:
+        if self.ladders == "all" or self.selecting or self.frames is not None or self.others is not None:
             return True
         return self.flows.wants(row_key(first_frame, call_id))
 

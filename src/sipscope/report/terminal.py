@@ -78,7 +78,8 @@ def render(writer: Writer, capture: dict, collector: Collector, knowledge: Knowl
     analyzer's unless calls were left out."""
     label = knowledge.label
     _header(writer, capture, collector, label)
-    numbers = _calls_table(writer, collector, label)  # by Call-ID (for the findings) and by row key (ladders)
+    span = capture["last_time"] - capture["first_time"] if capture.get("first_time") is not None else 0.0
+    numbers = _calls_table(writer, collector, label, span)  # by Call-ID (for the findings) and by row key (ladders)
     _ladders(writer, collector, numbers, knowledge, few, max_ladders if ladders == "auto" else 0)
     _findings(writer, collector, numbers, knowledge)
     stats = collector.stats if collector.selection.active or analyzer_stats is None else analyzer_stats
@@ -133,42 +134,43 @@ class _Columns:
     FIXED = (("number", 4, True), ("time", 9, True), ("caller", 0, False), ("callee", 0, False),
              ("outcome", 14, False), ("setup", 7, True), ("duration", 9, True), ("findings", 5, True),
              ("call_id", 0, False))
+    NAMES = [name for name, _w, _r in FIXED]
 
-    def __init__(self, width: int) -> None:
-        fixed = sum(w for _n, w, _r in self.FIXED) + len(self.FIXED) - 1
+    def __init__(self, width: int, rows: int = 0, span: float = 0.0) -> None:
+        """``rows`` and ``span`` (seconds) size the number and time columns, so that neither is ever cut."""
+        widths = {name: w for name, w, _r in self.FIXED}
+        widths.update(number=max(widths["number"], len(str(rows))), time=max(widths["time"], len(f"{span:.3f}")))
+        fixed = sum(widths.values()) + len(self.FIXED) - 1
         rest = max(width - fixed, 36)
         party = max(12, rest * 3 // 10)
-        self.widths = {name: w for name, w, _r in self.FIXED}
-        self.widths.update(caller=party, callee=party, call_id=rest - 2 * party)
-        self.right = {name for name, _w, right in self.FIXED if right}
+        widths.update(caller=party, callee=party, call_id=rest - 2 * party)
+        self.widths = [widths[name] for name in self.NAMES]
+        self.right = [right for _n, _w, right in self.FIXED]
+        self._template = " ".join(f"{{:{'>' if right else '<'}{width}}}" for width, right in zip(self.widths, self.right))
 
-    def line(self, values: dict[str, str]) -> tuple[str, dict[str, tuple[int, int]]]:
-        """The line, and where each column's text is in it (character offsets)."""
-        parts, places, offset = [], {}, 0
-        for name, _w, _r in self.FIXED:
-            width = self.widths[name]
-            text = values[name]
-            if text.isascii():  # a cell per character: the common case, kept quick for tables of many calls
-                if len(text) > width:
-                    text = text[: width - 1] + "~"
-                room = " " * (width - len(text))
-            else:
-                text = fit(text, width)
-                room = " " * (width - cell_len(text))
-            cell = room + text if name in self.right else text + room
-            places[name] = (offset, offset + len(cell))
-            parts.append(cell)
-            offset += len(cell) + 1
-        return " ".join(parts).rstrip(), places
+    def line(self, values: list[str]) -> str:
+        """The line of ``values`` (one per column, in order)."""
+        if "".join(values).isascii():  # a cell per character: the common case, kept quick for tables of many calls
+            return self._template.format(*[text if len(text) <= width else text[: width - 1] + "~"
+                                           for text, width in zip(values, self.widths)]).rstrip()
+        return " ".join(self.cells(values)).rstrip()
+
+    def cells(self, values: list[str]) -> list[str]:
+        """Each value cut or padded to its column's width in terminal cells."""
+        cells = []
+        for text, width, right in zip(values, self.widths, self.right):
+            text = fit(text, width)
+            room = " " * (width - cell_len(text))
+            cells.append(room + text if right else text + room)
+        return cells
 
 
-def _calls_table(writer: Writer, collector: Collector, label) -> dict:
-    """Write the table; returns the number of each call a finding names (by Call-ID) or a ladder draws (by row
-    key)."""
-    columns = _Columns(writer.width)
+def _calls_table(writer: Writer, collector: Collector, label, span: float) -> dict:
+    """Write the table (``span``: the capture's length in seconds); returns the number of each call a finding names
+    (by Call-ID) or a ladder draws (by row key)."""
+    columns = _Columns(writer.width, len(collector.rows.keys), span)
     calls = 0
-    head = {name: "#" if name == "number" else label(f"report.col.{name}") for name, _w, _r in _Columns.FIXED}
-    header_line, _places = columns.line(head)
+    header_line = columns.line(["#" if name == "number" else label(f"report.col.{name}") for name in _Columns.NAMES])
     wanted = {printable(f.call_id) for f in collector.findings if f.call_id}
     drawn = set(collector.flow_keys())
     numbers: dict = {}
@@ -197,15 +199,18 @@ def _calls_table(writer: Writer, collector: Collector, label) -> dict:
 
 def _call_row(writer: Writer, columns: _Columns, row: Row) -> None:
     outcome = row.outcome + (f" {row.status}" if row.status and row.outcome != "answered" else "")
-    values = {"number": str(row.number), "time": f"{row.start:.3f}",
-              "caller": party_address(row.caller) or "-", "callee": party_address(row.callee) or "-", "outcome": outcome, "setup": seconds(row.setup_time),
-              "duration": seconds(row.duration), "findings": str(row.findings) if row.findings else "-",
-              "call_id": row.call_id}
-    line, places = columns.line(values)
+    values = [str(row.number), f"{row.start:.3f}", party_address(row.caller) or "-",
+              party_address(row.callee) or "-", outcome, seconds(row.setup_time), seconds(row.duration),
+              str(row.findings) if row.findings else "-", row.call_id]
     if not writer.styled:
-        writer.line(line)
+        writer.line(columns.line(values))
         return
-    text = Text(line)
+    cells = columns.cells(values)
+    text = Text(" ".join(cells).rstrip())
+    places, offset = {}, 0
+    for name, cell in zip(columns.NAMES, cells):
+        places[name] = (offset, offset + len(cell))
+        offset += len(cell) + 1
     text.stylize(OUTCOME_STYLES.get(row.outcome, ""), *places["outcome"])
     if row.worst:
         text.stylize(SEVERITY_STYLES[row.worst], *places["findings"])

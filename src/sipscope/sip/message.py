@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 # Slots of the key header values a message is made with (parse.py fills them in this order).
-CALL_ID, CSEQ, FROM, TO, VIA, CONTENT_LENGTH, CONTENT_TYPE, CONTENT_ENCODING = range(8)
+CALL_ID, CSEQ, FROM, TO, VIA, CONTENT_LENGTH, CONTENT_TYPE, CONTENT_ENCODING, AGENT = range(9)
 
 # Compact forms from the IANA SIP header registry (RFC 3261 section 7.3.3 and the RFCs that added the rest).
 COMPACT_FORMS = {
@@ -242,6 +242,12 @@ class SipMessage:
         comma = via.find(b",")
         match = _BRANCH.search(via, 0, len(via) if comma < 0 else comma)
         return match.group(1).decode("utf-8", "backslashreplace") if match else None
+
+    @property
+    def agent(self) -> str | None:
+        """The first User-Agent or Server value: the software that sent the message (RFC 3261 sections 20.41 and
+        20.35)."""
+        return self._key_text(AGENT)
 
     @property
     def from_header(self) -> str | None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 
 from .message import (
+    AGENT,
     CALL_ID,
     CONTENT_ENCODING,
     CONTENT_LENGTH,
@@ -51,13 +52,15 @@ _CSEQ_CACHE: dict[bytes, tuple] = {}
 _LENGTH_CACHE: dict[bytes, int] = {}
 
 # The headers read at once, by their lower-case full or compact name (RFC 3261 section 7.3.3), each with its slot
-# in the list of key values: the five headers every message needs (RFC 3261 section 8.1.1), then Content-Length.
+# in the list of key values: the five headers every message needs (RFC 3261 section 8.1.1), Content-Length, the
+# body's type and encoding, and the sender's software (User-Agent or Server, for the ladders' columns).
 
 _MANDATORY = ("sip.call_id.missing", "sip.cseq.missing", "sip.from.missing", "sip.to.missing", "sip.via.missing")
 _KEY_NAMES = {
     b"call-id": CALL_ID, b"i": CALL_ID, b"cseq": CSEQ, b"from": FROM, b"f": FROM, b"to": TO, b"t": TO,
     b"via": VIA, b"v": VIA, b"content-length": CONTENT_LENGTH, b"l": CONTENT_LENGTH,
     b"content-type": CONTENT_TYPE, b"c": CONTENT_TYPE, b"content-encoding": CONTENT_ENCODING, b"e": CONTENT_ENCODING,
+    b"user-agent": AGENT, b"server": AGENT,
 }
 _OTHER = -1  # a well-formed name that is not a key header
 # Header names as spelled on the wire -> slot, _OTHER, or None for a name that is not a token. Filled as spellings
@@ -284,7 +287,7 @@ def _key_headers(lines: list[bytes], defects: list, unfolded: bool = False) -> l
     a line that still starts with white space then had nothing to continue and is a bad line. Names starting with
     white space are never cached, so a folded line always reaches that check.
     """
-    values = [None, None, None, None, None, None, None, None]
+    values = [None, None, None, None, None, None, None, None, None]
     cache = _NAME_CACHE
     for line in lines:
         name, colon, value = line.partition(b":")
@@ -308,7 +311,7 @@ def _key_headers(lines: list[bytes], defects: list, unfolded: bool = False) -> l
         if slot >= 0:
             if values[slot] is None:
                 values[slot] = value
-            elif slot != VIA and slot != CONTENT_ENCODING:
+            elif slot != VIA and slot != CONTENT_ENCODING and slot != AGENT:  # lists, or left to validate
                 if "sip.header.duplicate_single" not in defects:
                     defects.append("sip.header.duplicate_single")
                 # RFC 4475 section 3.3.9: two lengths that differ leave the body's extent unknown.
