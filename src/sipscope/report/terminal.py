@@ -9,6 +9,7 @@ placed in ``Text`` objects, never read as markup.
 from __future__ import annotations
 
 import os
+
 from rich.cells import cell_len
 from rich.console import Console
 from rich.text import Text
@@ -134,7 +135,7 @@ class _Columns:
     FIXED = (("number", 4, True), ("time", 9, True), ("caller", 0, False), ("callee", 0, False),
              ("outcome", 14, False), ("setup", 7, True), ("duration", 9, True), ("findings", 5, True),
              ("call_id", 0, False))
-    NAMES = [name for name, _w, _r in FIXED]
+    NAMES = tuple(name for name, _w, _r in FIXED)
 
     def __init__(self, width: int, rows: int = 0, span: float = 0.0) -> None:
         """``rows`` and ``span`` (seconds) size the number and time columns, so that neither is ever cut."""
