@@ -31,7 +31,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench_messages import BENCH_DIR, DEFAULT_FILES, MEMORY_TARGET_MB, run, warm_cache
+from bench_messages import BENCH_DIR, DEFAULT_FILES, MEMORY_TARGET_MB, compile_package, run, warm_cache
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PEERS = ("tshark", "sngrep")
@@ -181,6 +181,7 @@ def main():
         sipscope_env = dict(os.environ, PYTHONPATH=os.pathsep.join(
             filter(None, [str(REPO_ROOT / "src"), os.environ.get("PYTHONPATH")])))
 
+    compile_package()
     with tempfile.TemporaryDirectory() as tmp:
         results = [bench_file(p, sipscope_cmd, sipscope_env, args.repeat, Path(tmp)) for p in files]
     print_report(results, args.repeat, sys.stderr if args.json == "-" else sys.stdout)

@@ -118,7 +118,7 @@ class Call:
         """Set by the analyzer while the call waits for a message and nothing else (see ``closing_time``)."""
         self.flow: list[Step] | None = [] if flow else None
         """Every message as a ``flow.Step``, when asked for (with its bytes when ``raw``)."""
-        self.agents: dict[str, str] = {}
+        self.agents: dict[str, str] | None = {} if flow else None
         """Address -> its User-Agent or Server value, with the flow."""
         self.raw = raw
 

@@ -6,7 +6,7 @@ with the capture. Only a key, an offset and a length per row stay in memory.
 
 from __future__ import annotations
 
-import mmap
+import os
 import tempfile
 import zlib
 from array import array
@@ -36,15 +36,12 @@ class Spool:
         self.size += len(data)
 
     def sorted_items(self) -> Iterator[tuple[int, bytes]]:
-        if not self.size:
-            return
+        # Read item by item: a map of the file would be quicker, but its pages would count as the process's memory.
         self.file.flush()
         keys, offsets, lengths = self.keys, self.offsets, self.lengths
-        # Mapped rather than read item by item: a slice of the map costs much less than a system call.
-        with mmap.mmap(self.file.fileno(), self.size, access=mmap.ACCESS_READ) as view:
-            for i in sorted(range(len(keys)), key=keys.__getitem__):
-                offset = offsets[i]
-                yield keys[i], view[offset : offset + lengths[i]]
+        fd = self.file.fileno()
+        for i in sorted(range(len(keys)), key=keys.__getitem__):
+            yield keys[i], os.pread(fd, lengths[i], offsets[i])
 
 
 def row_key(first_frame: int, call_id: str) -> int:
