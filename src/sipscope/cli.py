@@ -248,9 +248,15 @@ def run_analyze(args) -> int:
         selection.call_ids.append(args.call)
     diagram = args.mermaid or args.plantuml
     single = number is not None or args.html or args.write or diagram
+    writer = table = None
+    if not diagram:
+        from .report import terminal
+
+        writer = terminal.Writer(terminal.make_console(sys.stdout))
+        table = terminal.CallsTable(writer.width)
     if args.ladder or args.call or diagram:
         make_collector = functools.partial(Collector, selection, ladders="all", raw=bool(args.html),
-                                           frames=bool(args.write))
+                                           frames=bool(args.write), table=table)
     else:
         if args.html:
             from .report.html import FEW as HTML_LADDERS
@@ -259,7 +265,7 @@ def run_analyze(args) -> int:
         else:
             few, first = FEW_CALLS, MAX_LADDERS
         make_collector = functools.partial(Collector, selection, few=few, first=first, raw=bool(args.html),
-                                           frames=bool(args.write))
+                                           frames=bool(args.write), table=table)
     try:
         with _progress(ingestion.files) as progress:
             result, collector = analyze_calls(ingestion.files, make_collector, 1 if single else _jobs(args),
@@ -276,7 +282,7 @@ def run_analyze(args) -> int:
         if not _print_diagram(collector, knowledge, "mermaid" if args.mermaid else "plantuml"):
             return EXIT_INPUT
     else:
-        _write_reports(args, result, collector, knowledge)
+        _write_reports(args, writer, result, collector, knowledge)
     if result.capture["internal_errors"]:
         return EXIT_INTERNAL
     return _findings_exit(collector.findings, args.fail_on)
@@ -333,8 +339,8 @@ def _print_diagram(collector, knowledge, kind: str) -> bool:
     return True
 
 
-def _write_reports(args, result, collector, knowledge) -> None:
-    """The terminal report, and the files asked for."""
+def _write_reports(args, writer, result, collector, knowledge) -> None:
+    """The terminal report (to ``writer``), and the files asked for."""
     from .report import terminal
 
     if args.csv:
@@ -349,7 +355,6 @@ def _write_reports(args, result, collector, knowledge) -> None:
         from .report.html import write_html
 
         write_html(args.html, result, collector, knowledge)
-    writer = terminal.Writer(terminal.make_console(sys.stdout))
     terminal.render(writer, result.capture, collector, knowledge,
                     ladders="all" if args.ladder or args.call else "auto", analyzer_stats=result.stats,
                     linked=result.links.groups(), few=FEW_CALLS, max_ladders=MAX_LADDERS)

@@ -17,12 +17,12 @@ def printable(text: str) -> str:
 
 def fit(text: str, width: int) -> str:
     """``text`` cut to ``width`` terminal cells (a CJK character takes two), ending in ``~`` when it was cut."""
-    if len(text) <= width and text.isascii():  # the common case, without counting cells
-        return text
-    from rich.cells import cell_len, get_character_cell_size
-
     if width <= 0:
         return ""
+    if text.isascii():  # the common case: a cell per character
+        return text if len(text) <= width else text[: width - 1] + "~"
+    from rich.cells import cell_len, get_character_cell_size
+
     if cell_len(text) <= width:
         return text
     out, used = [], 0

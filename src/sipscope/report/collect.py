@@ -44,6 +44,8 @@ class Row:
     """Seconds from the capture's first frame to the call's last message."""
     selected: bool = True
     """False for a call the selection left out: it keeps its place in the numbering."""
+    middle: str = ""
+    """The terminal table's cells from the caller to the findings, when the collector was given the table."""
     number: int = 0
     """The call's number in the table (1 for the first INVITE call), given when the rows are read back."""
 
@@ -51,7 +53,7 @@ class Row:
         # marshal: the quickest way in and out for plain values, and this runs for every call of the capture.
         return marshal.dumps((self.kind, self.start, self.caller, self.callee, self.outcome, self.status, self.reason,
                               self.setup_time, self.duration, self.findings, self.worst, self.call_id, self.last,
-                              self.selected))
+                              self.selected, self.middle))
 
     @classmethod
     def decode(cls, data: bytes) -> Row:
@@ -95,12 +97,14 @@ class Collector:
     bytes for ``raw``).
 
     ``ladders``: ``auto`` keeps the flows of every call while there are ``few`` and of the first ``first`` calls
-    with problems (findings at warning or above), in memory; ``all`` keeps every flow, on disk.
+    with problems (findings at warning or above), in memory; ``all`` keeps every flow, on disk. ``table``: the
+    terminal's ``CallsTable``, which formats part of each selected call's row as the row is made.
     """
 
     def __init__(self, selection: Selection, start_time, ladders: str = "auto", few: int = 5, first: int = 20,
-                 frames: bool = False, raw: bool = False) -> None:
+                 frames: bool = False, raw: bool = False, table=None) -> None:
         self.selection = selection
+        self.table = table
         self.selecting = selection.active
         self.start_time = start_time  # () -> the capture's first frame time in ns (known once reading began)
         self.ladders = ladders
@@ -147,6 +151,8 @@ class Collector:
         if kind != "call":
             self.other_kinds[kind] = self.other_kinds.get(kind, 0) + 1
         self.findings.extend(findings)
+        if self.table is not None and row.is_call:
+            row.middle = self.table.middle(row)
         if self.selecting:  # else the analyzer's statistics are the same
             count_call(self.stats, summary, findings)
         if self.frames is not None:
@@ -213,7 +219,7 @@ class Collector:
         if target is None:
             return None
         only = Collector(self.selection, self.start_time, ladders="all", raw=self.raw,
-                         frames=self.frames is not None)
+                         frames=self.frames is not None, table=self.table)
         for key, row in rows:
             if key != target:
                 row.selected = False

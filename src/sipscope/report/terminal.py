@@ -129,49 +129,74 @@ def _frames(examples: list[int], count: int) -> str:
 
 
 # -- the calls table ---------------------------------------------------------------------------------------------
-class _Columns:
-    """The calls table's columns for a width: fixed ones, and the caller, callee and Call-ID sharing the rest."""
+class CallsTable:
+    """The calls table's layout for a width.
 
-    FIXED = (("number", 4, True), ("time", 9, True), ("caller", 0, False), ("callee", 0, False),
-             ("outcome", 14, False), ("setup", 7, True), ("duration", 9, True), ("findings", 5, True),
-             ("call_id", 0, False))
-    NAMES = tuple(name for name, _w, _r in FIXED)
+    The cells from the caller to the findings depend only on the row and the width: they are formatted as each row
+    is made (``Collector(table=CallsTable(width).middle)``, which runs in every worker process), so a table of many
+    calls costs the end of the run little. The number and the time are formatted as the table is written, when the
+    number of calls and the capture's length size their columns; the Call-ID, last, takes the width left.
+    """
 
-    def __init__(self, width: int, rows: int = 0, span: float = 0.0) -> None:
-        """``rows`` and ``span`` (seconds) size the number and time columns, so that neither is ever cut."""
-        widths = {name: w for name, w, _r in self.FIXED}
-        widths.update(number=max(widths["number"], len(str(rows))), time=max(widths["time"], len(f"{span:.3f}")))
-        fixed = sum(widths.values()) + len(self.FIXED) - 1
+    MIDDLE = (("caller", 0, False), ("callee", 0, False), ("outcome", 14, False), ("setup", 7, True),
+              ("duration", 9, True), ("findings", 5, True))
+    NUMBER, TIME = 4, 9  # the narrowest number and time columns
+    CALL_ID = 6  # the narrowest Call-ID column
+
+    def __init__(self, width: int) -> None:
+        fixed = self.NUMBER + self.TIME + sum(w for _n, w, _r in self.MIDDLE) + len(self.MIDDLE) + 2
         rest = max(width - fixed, 36)
         party = max(12, rest * 3 // 10)
-        widths.update(caller=party, callee=party, call_id=rest - 2 * party)
-        self.widths = [widths[name] for name in self.NAMES]
-        self.right = [right for _n, _w, right in self.FIXED]
+        self.widths = [party, party] + [w for _n, w, _r in self.MIDDLE[2:]]
+        self.right = [right for _n, _w, right in self.MIDDLE]
+        self.call_id = rest - 2 * party
         self._template = " ".join(f"{{:{'>' if right else '<'}{width}}}" for width, right in zip(self.widths, self.right))
 
-    def line(self, values: list[str]) -> str:
-        """The line of ``values`` (one per column, in order)."""
+    def middle(self, row: Row) -> str:
+        """The cells of ``row`` from the caller to the findings, as one string."""
+        values = _middle_values(row)
         if "".join(values).isascii():  # a cell per character: the common case, kept quick for tables of many calls
             return self._template.format(*[text if len(text) <= width else text[: width - 1] + "~"
-                                           for text, width in zip(values, self.widths)]).rstrip()
-        return " ".join(self.cells(values)).rstrip()
+                                           for text, width in zip(values, self.widths)])
+        return " ".join(_cells(values, self.widths, self.right))
 
-    def cells(self, values: list[str]) -> list[str]:
-        """Each value cut or padded to its column's width in terminal cells."""
-        cells = []
-        for text, width, right in zip(values, self.widths, self.right):
-            text = fit(text, width)
-            room = " " * (width - cell_len(text))
-            cells.append(room + text if right else text + room)
-        return cells
+    def outer(self, rows: int, span: float) -> tuple[int, int, int]:
+        """The widths of the number, time and Call-ID columns for a table of ``rows`` over ``span`` seconds, so that
+        neither a number nor a time is ever cut."""
+        number = max(self.NUMBER, len(str(rows)))
+        time = max(self.TIME, len(f"{span:.3f}"))
+        return number, time, max(self.CALL_ID, self.call_id - (number - self.NUMBER) - (time - self.TIME))
+
+    def header(self, widths: tuple[int, int, int], label) -> str:
+        number, time, call_id = widths
+        cells = _cells(["#", label("report.col.time"), *(label(f"report.col.{name}") for name, _w, _r in self.MIDDLE),
+                        label("report.col.call_id")],
+                       [number, time, *self.widths, call_id], [True, True, *self.right, False])
+        return " ".join(cells).rstrip()
+
+
+def _middle_values(row: Row) -> list[str]:
+    outcome = row.outcome + (f" {row.status}" if row.status and row.outcome != "answered" else "")
+    return [party_address(row.caller) or "-", party_address(row.callee) or "-", outcome, seconds(row.setup_time),
+            seconds(row.duration), str(row.findings) if row.findings else "-"]
+
+
+def _cells(values: list[str], widths: list[int], right: list[bool]) -> list[str]:
+    """Each value cut or padded to its column's width in terminal cells."""
+    cells = []
+    for text, width, to_right in zip(values, widths, right):
+        text = fit(text, width)
+        room = " " * (width - cell_len(text))
+        cells.append(room + text if to_right else text + room)
+    return cells
 
 
 def _calls_table(writer: Writer, collector: Collector, label, span: float) -> dict:
     """Write the table (``span``: the capture's length in seconds); returns the number of each call a finding names
     (by Call-ID) or a ladder draws (by row key)."""
-    columns = _Columns(writer.width, len(collector.rows.keys), span)
+    table = collector.table or CallsTable(writer.width)
+    widths = table.outer(len(collector.rows.keys), span)
     calls = 0
-    header_line = columns.line(["#" if name == "number" else label(f"report.col.{name}") for name in _Columns.NAMES])
     wanted = {printable(f.call_id) for f in collector.findings if f.call_id}
     drawn = set(collector.flow_keys())
     numbers: dict = {}
@@ -187,8 +212,8 @@ def _calls_table(writer: Writer, collector: Collector, label, span: float) -> di
         if calls == 1:
             writer.line(Text(f"{label('report.calls')}: {collector.calls - sum(collector.other_kinds.values())}",
                              style="bold"))
-            writer.line(Text(header_line, style="bold"))
-        _call_row(writer, columns, row)
+            writer.line(Text(table.header(widths, label), style="bold"))
+        _call_row(writer, table, widths, row)
     if calls == 0:
         writer.line(Text(f"{label('report.calls')}: 0", style="bold"))
     if collector.other_kinds:
@@ -198,23 +223,22 @@ def _calls_table(writer: Writer, collector: Collector, label, span: float) -> di
     return numbers
 
 
-def _call_row(writer: Writer, columns: _Columns, row: Row) -> None:
-    outcome = row.outcome + (f" {row.status}" if row.status and row.outcome != "answered" else "")
-    values = [str(row.number), f"{row.start:.3f}", party_address(row.caller) or "-",
-              party_address(row.callee) or "-", outcome, seconds(row.setup_time), seconds(row.duration),
-              str(row.findings) if row.findings else "-", row.call_id]
+def _call_row(writer: Writer, table: CallsTable, widths: tuple[int, int, int], row: Row) -> None:
+    number, time, call_id_width = widths
+    call_id = fit(row.call_id, call_id_width)
     if not writer.styled:
-        writer.line(columns.line(values))
+        writer.line(f"{row.number:>{number}} {row.start:>{time}.3f} {row.middle or table.middle(row)} {call_id}"
+                    .rstrip())
         return
-    cells = columns.cells(values)
-    text = Text(" ".join(cells).rstrip())
-    places, offset = {}, 0
-    for name, cell in zip(columns.NAMES, cells):
-        places[name] = (offset, offset + len(cell))
-        offset += len(cell) + 1
-    text.stylize(OUTCOME_STYLES.get(row.outcome, ""), *places["outcome"])
+    head = f"{row.number:>{number}} {row.start:>{time}.3f} "
+    middle = _cells(_middle_values(row), table.widths, table.right)
+    text = Text(head + " ".join(middle) + " " + call_id)
+    # Characters, not cells, place the styles: the outcome is the third cell of the middle, the findings the last.
+    outcome = len(head) + len(middle[0]) + len(middle[1]) + 2
+    text.stylize(OUTCOME_STYLES.get(row.outcome, ""), outcome, outcome + len(middle[2]))
     if row.worst:
-        text.stylize(SEVERITY_STYLES[row.worst], *places["findings"])
+        findings = len(head) + sum(map(len, middle[:-1])) + len(middle) - 1
+        text.stylize(SEVERITY_STYLES[row.worst], findings, findings + len(middle[-1]))
     writer.line(text)
 
 
