@@ -3,6 +3,8 @@ datagram must reach the process of its Call-ID."""
 
 from __future__ import annotations
 
+import functools
+
 import io
 from pathlib import Path
 
@@ -28,16 +30,18 @@ A, B = "192.0.2.1", "192.0.2.2"
 SECOND = 1_000_000_000
 
 
-def analyze(path: Path, workers: int):
-    return analyze_calls([CaptureFile(path)], lambda start: Collector(Selection(), start), workers, strict=True)
+def analyze(path: Path, workers: int, **options):
+    return analyze_calls([CaptureFile(path)], functools.partial(Collector, Selection(), **options), workers,
+                         strict=True)
 
 
-def report(path: Path, workers: int) -> str:
-    """The terminal report of ``workers`` processes, ladders of problem calls included."""
-    result, collector = analyze(path, workers)
+def report(path: Path, workers: int, ladders: str = "auto") -> str:
+    """The terminal report of ``workers`` processes, ladders of problem calls (or of every call) included, the
+    calls table's cells formatted as the rows are made, as the command line does."""
+    result, collector = analyze(path, workers, ladders=ladders, table=terminal.CallsTable(100))
     out = io.StringIO()
     terminal.render(terminal.Writer(terminal.make_console(out, 100)), result.capture, collector, Knowledge("en"),
-                    analyzer_stats=result.stats, linked=result.links.groups())
+                    ladders=ladders, analyzer_stats=result.stats, linked=result.links.groups())
     return out.getvalue()
 
 
@@ -114,6 +118,12 @@ def test_shares_of_the_call_ids_give_the_report_of_one_process(mixed_capture):
     assert one.count(" answered       ") == 300 - len(BUSY)  # the outcome column, 14 wide
     assert one.count("▲ error ack.missing") == 20  # the ladders of the first 20 calls with problems
     assert f"{len(NOT_ACKED) - 20} more calls with problems" in one
+
+
+def test_shares_give_every_ladder_of_one_process(mixed_capture):
+    one = report(mixed_capture, 1, ladders="all")
+    assert report(mixed_capture, 2, ladders="all") == one
+    assert one.count("\ncall ") == 300  # a ladder's title line for every call
 
 
 def test_shares_account_for_every_frame_once(mixed_capture):

@@ -14,14 +14,17 @@ Their accountings add up to the whole, since each frame is settled by exactly on
 Analysing the calls: each process analyses the Call-IDs that ``sip.shard`` gives it, so every call is seen whole
 by one analyzer, and an analyzer's conclusions depend only on its calls' own messages (``analysis.analyzer``).
 Every process reads the whole capture; a plain UDP datagram is parsed only by the process of its Call-ID, the
-frames that need state are followed by all (``Pipeline.run(calls=...)``). The parent analyses shard 0 itself, the
-children send their results, then what their collectors kept (calls table rows, flows to draw), which the
-parent's collector takes in; its spools give everything back in capture order.
+frames that need state are followed by all (``Pipeline.run(calls=...)``). The parent analyses shard 0 itself; the
+children write their calls table rows (and flows, for every ladder) to files the parent made, and send their results
+with the index of those files, which the parent's collector joins; its spools give everything back in capture
+order.
 """
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
+import tempfile
 import traceback
 from dataclasses import dataclass
 from bisect import bisect_right
@@ -156,62 +159,38 @@ def analyze_shard(files: list[CaptureFile], worker: int, workers: int, strict: b
     return ShardResult(summarize(files, pipeline), analyzer.stats, analyzer.links), collector
 
 
-def _analyze_work(paths, worker: int, workers: int, strict: bool, make_collector, limits, conn) -> None:
+def _analyze_work(paths, worker: int, workers: int, strict: bool, make_collector, limits, files, conn) -> None:
     try:
         result, collector = analyze_shard([CaptureFile(path) for path in paths], worker, workers, strict,
-                                          make_collector, limits)
+                                          functools.partial(make_collector, files=files), limits)
         conn.send(("result", result, collector.state()))
-        for spool in (collector.rows, collector.flows):
-            _send_items(conn, spool.sorted_items())
     except BaseException:  # noqa: BLE001 - whatever went wrong must reach the parent, which decides
         conn.send(("error", traceback.format_exc()))
     finally:
         conn.close()
 
 
-def _send_items(conn, items) -> None:
-    """Send ``(key, data)`` items in batches, then an end mark."""
-    batch = []
-    for item in items:
-        batch.append(item)
-        if len(batch) >= BATCH:
-            conn.send(("items", batch))
-            batch = []
-    conn.send(("items", batch))
-    conn.send(("end",))
-
-
-def _receive_items(conn):
-    while True:
-        item = conn.recv()
-        if item[0] == "end":
-            return
-        if item[0] == "error":
-            raise WorkerError(item[1])
-        yield from item[1]
-
-
 def analyze_calls(files: list[CaptureFile], make_collector, workers: int = 2, strict: bool = False,
                   limits: Limits | None = None, progress=None) -> tuple[ShardResult, Collector]:
     """The analysis of the captures ``files`` (opened, not read yet): the result, and the collector that
-    ``make_collector(start_time)`` made, holding what every process collected. Other processes open the files
-    again by name (so standard input takes one process)."""
+    ``make_collector(start_time)`` made, holding what every process collected (in the other processes it is called
+    with ``files=`` too, see ``Collector``). Other processes open the captures again by name (so standard input
+    takes one process)."""
     if workers <= 1:
         return analyze_shard(files, 0, 1, strict, make_collector, limits, progress)
     paths = [f.path for f in files]
-    streams, processes = _start(_analyze_work, [(paths, worker, workers, strict, make_collector, limits)
-                                                for worker in range(1, workers)])
+    # The workers' spool files, made here so that this process can read what they write.
+    spool_files = [(tempfile.TemporaryFile(), tempfile.TemporaryFile()) for _worker in range(1, workers)]
+    streams, processes = _start(_analyze_work, [(paths, worker, workers, strict, make_collector, limits,
+                                                 spool_files[worker - 1]) for worker in range(1, workers)])
     try:
         result, collector = analyze_shard(files, 0, workers, strict, make_collector, limits, progress)
-        for conn in streams:
+        for conn, worker_files in zip(streams, spool_files):
             kind, *rest = conn.recv()
             if kind == "error":
                 raise WorkerError(rest[0])
             result.add(rest[0])
-            collector.add(rest[1])
-            for spool in (collector.rows, collector.flows):
-                for key, data in _receive_items(conn):
-                    spool.add(key, data)
+            collector.add(rest[1], worker_files)
     finally:
         _stop(processes)
     return result, collector

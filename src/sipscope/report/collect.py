@@ -98,11 +98,12 @@ class Collector:
 
     ``ladders``: ``auto`` keeps the flows of every call while there are ``few`` and of the first ``first`` calls
     with problems (findings at warning or above), in memory; ``all`` keeps every flow, on disk. ``table``: the
-    terminal's ``CallsTable``, which formats part of each selected call's row as the row is made.
+    terminal's ``CallsTable``, which formats part of each selected call's row as the row is made. ``files``: the
+    files of the rows and flows spools, when the parent process made them (``parallel.py``).
     """
 
     def __init__(self, selection: Selection, start_time, ladders: str = "auto", few: int = 5, first: int = 20,
-                 frames: bool = False, raw: bool = False, table=None) -> None:
+                 frames: bool = False, raw: bool = False, table=None, files=(None, None)) -> None:
         self.selection = selection
         self.table = table
         self.selecting = selection.active
@@ -110,8 +111,8 @@ class Collector:
         self.ladders = ladders
         self.few = few
         self.raw = raw
-        self.rows = Spool()
-        self.flows: Spool | FirstN = Spool() if ladders == "all" else FirstN(first)
+        self.rows = Spool(files[0])
+        self.flows: Spool | FirstN = Spool(files[1]) if ladders == "all" else FirstN(first)
         self.others: FirstN | None = FirstN(few) if ladders == "auto" else None
         """The flows of calls without problems while there are ``few`` calls (None past that)."""
         self.findings: list = []
@@ -182,14 +183,21 @@ class Collector:
 
     # -- several processes ---------------------------------------------------------------------------------------
     def state(self) -> dict:
-        """What a worker process sends besides its rows and flows."""
-        return {"findings": self.findings, "stats": self.stats, "calls": self.calls, "kinds": self.other_kinds,
-                "problems": self.problems,
+        """What a worker process sends: the index of its spools (their files are its parent's), the rest whole."""
+        flows = self.flows.index() if isinstance(self.flows, Spool) else list(self.flows.sorted_items())
+        return {"rows": self.rows.index(), "flows": flows, "findings": self.findings, "stats": self.stats,
+                "calls": self.calls, "kinds": self.other_kinds, "problems": self.problems,
                 "left_out": self.left_out, "frames": self.frames,
                 "others": None if self.others is None else list(self.others.sorted_items())}
 
-    def add(self, state: dict) -> None:
-        """Add a worker's state (its rows and flows go to ``rows`` and ``flows`` with ``add``)."""
+    def add(self, state: dict, files) -> None:
+        """Add a worker's state; ``files`` are those of its spools (see ``files``)."""
+        self.rows.join(files[0], state["rows"])
+        if isinstance(self.flows, Spool):
+            self.flows.join(files[1], state["flows"])
+        else:
+            for key, data in state["flows"]:
+                self.flows.add(key, data)
         self.findings.extend(state["findings"])
         self.stats.add(state["stats"])
         self.calls += state["calls"]

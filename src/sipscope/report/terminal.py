@@ -195,7 +195,7 @@ def _calls_table(writer: Writer, collector: Collector, label, span: float) -> di
     """Write the table (``span``: the capture's length in seconds); returns the number of each call a finding names
     (by Call-ID) or a ladder draws (by row key)."""
     table = collector.table or CallsTable(writer.width)
-    widths = table.outer(len(collector.rows.keys), span)
+    widths = table.outer(len(collector.rows), span)
     calls = 0
     wanted = {printable(f.call_id) for f in collector.findings if f.call_id}
     drawn = set(collector.flow_keys())
