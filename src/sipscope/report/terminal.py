@@ -133,7 +133,7 @@ class CallsTable:
     """The calls table's layout for a width.
 
     The cells from the caller to the findings depend only on the row and the width: they are formatted as each row
-    is made (``Collector(table=CallsTable(width).middle)``, which runs in every worker process), so a table of many
+    is made (``Collector(table=CallsTable(width))``, which runs in every worker process), so a table of many
     calls costs the end of the run little. The number and the time are formatted as the table is written, when the
     number of calls and the capture's length size their columns; the Call-ID, last, takes the width left.
     """
