@@ -14,6 +14,8 @@ from .pipeline import Pipeline
 from .sip.message import SipMessage
 
 DEFAULT_TS = 1_700_000_000 * 1_000_000_000
+MAC = bytes.fromhex("020000000002020000000001")  # destination, source
+A, B = bytes([192, 0, 2, 1]), bytes([192, 0, 2, 2])
 
 
 def make_request(method: str = "INVITE", uri: str = "sip:bob@example.com", call_id: str = "call-1@example.com",
@@ -52,6 +54,34 @@ def make_response(status: int = 200, reason: str = "OK", method: str = "INVITE",
         f"{extra}"
         f"Content-Length: {len(body)}\r\n\r\n"
     ).encode() + body
+
+
+def _checksum(data: bytes) -> int:
+    """The Internet checksum (RFC 1071)."""
+    if len(data) % 2:
+        data += b"\0"
+    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF
+
+
+def _ipv4(protocol: int, src: bytes, dst: bytes, payload: bytes) -> bytes:
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), 1, 0, 64, protocol, 0, src, dst)
+    return MAC + b"\x08\x00" + ip[:10] + struct.pack("!H", _checksum(ip)) + ip[12:] + payload
+
+
+def tcp_frame(seq: int, flags: int, payload: bytes = b"", src=A, dst=B, sport=5060, dport=5060) -> bytes:
+    """Ethernet/IPv4/TCP, byte for byte what scapy builds (``tests/test_properties``), in a fraction of its time."""
+    tcp = struct.pack("!HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF, 0, 5 << 4, flags, 8192, 0, 0)
+    pseudo = src + dst + struct.pack("!BBH", 0, 6, len(tcp) + len(payload))
+    tcp = tcp[:16] + struct.pack("!H", _checksum(pseudo + tcp + payload)) + tcp[18:]
+    return _ipv4(6, src, dst, tcp + payload)
+
+
+def udp_frame(payload: bytes, src=A, dst=B, sport=5060, dport=5060) -> bytes:
+    """Ethernet/IPv4/UDP without a UDP checksum (zero: none computed, RFC 768), quick enough for floods."""
+    return _ipv4(17, src, dst, struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload)
 
 
 def records(packets: Iterable, linktype: int = 1, start_ts: int = DEFAULT_TS, step_ns: int = 1_000_000) -> list:
