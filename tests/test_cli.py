@@ -245,3 +245,18 @@ def test_analyze_text_report_speaks_the_chosen_language(language):
     assert f"{knowledge.label('report.frames')} 4,5,6,7" in text and f"[{knowledge.label('report.inconclusive')}]" in text
     assert f"200 4 ({knowledge.label('report.resent', count=3)})" in text
     assert "What to do" not in text and "Statistics" not in text
+
+
+def test_a_bug_is_one_line_and_exit_code_3_and_strict_shows_the_traceback(monkeypatch, capsys):
+    from sipscope.report import terminal
+
+    def broken(*_args, **_kwargs):
+        raise ValueError("boom \x1b[31m")
+
+    monkeypatch.setattr(terminal, "render", broken)
+    assert main([str(SAMPLES / "busy-udp.pcap")]) == 3
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith("sipscope: internal error (a bug, please report it): ValueError: boom \\x1b[31m (at ")
+    with pytest.raises(ValueError):
+        main([str(SAMPLES / "busy-udp.pcap"), "--strict"])

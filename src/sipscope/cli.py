@@ -13,6 +13,7 @@ import gc
 import json
 import os
 import sys
+import traceback
 
 from . import __version__
 from .knowledge import LANGUAGES
@@ -158,6 +159,13 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # noqa: BLE001 - a bug: one line and exit code 3, the traceback only with --strict
+        if getattr(args, "strict", False):
+            raise
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        print(f"sipscope: internal error (a bug, please report it): {type(exc).__name__}: {printable(str(exc))} "
+              f"(at {os.path.basename(where.filename)}:{where.lineno}; --strict shows where)", file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 def _jobs(args) -> int:

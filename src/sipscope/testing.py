@@ -12,6 +12,7 @@ from typing import Iterable
 
 from .pipeline import Pipeline
 from .sip.message import SipMessage
+from .sip.parse import NOT_SIP, Malformed, parse_message
 
 DEFAULT_TS = 1_700_000_000 * 1_000_000_000
 MAC = bytes.fromhex("020000000002020000000001")  # destination, source
@@ -183,3 +184,58 @@ def pcapng_obsolete(interface: int, ts_units: int, data: bytes, big_endian: bool
 
 def pcapng_unknown(btype: int = 0x0BAD, payload: bytes = b"ignore me", big_endian: bool = False) -> bytes:
     return _block(">" if big_endian else "<", btype, payload)
+
+
+# -- every view of a parsed message (the parser's property tests and its fuzzer) ------------------------------------
+def touch_value(value) -> None:
+    """Read every public attribute and property of a structured value (or URI), and its dict form."""
+    for name in dir(value):
+        if not name.startswith("_"):
+            attribute = getattr(value, name)
+            if name == "as_dict":
+                attribute()
+    assert isinstance(value.raw, str)
+
+
+def exercise(message: SipMessage) -> None:
+    """Every view of a parsed message; none may raise."""
+    assert isinstance(message.defects, list)
+    repr(message), message.start_line, message.is_request, message.body
+    message.via, message.from_header, message.to_header
+    message.branch, message.from_tag, message.to_tag, message.agent
+    for header in message.headers:
+        assert header.key == header.name.lower()
+        message.header(header.raw_name), message.header_values(header.name)
+        for value in message.values(header.name):
+            touch_value(value)
+            for inner in ("uri",):
+                uri = getattr(value, inner, None)
+                if uri is not None:
+                    touch_value(uri)
+    if message.request_uri is not None:
+        touch_value(message.request_uri)
+        str(message.request_uri)
+    part = message.body_part
+    if part is not None:
+        for inner in part.walk():
+            repr(inner), inner.media_type, inner.header("Content-ID"), inner.sdp, inner.sipfrag
+        part.all_defects()
+    message.body_defects() if message.body_end > message.body_start else None
+    defects = message.check()
+    assert defects is message.defects
+    assert len(set(defects)) == len(defects), defects
+    assert message.check() == defects  # a second call adds nothing
+
+
+def parse_both(data: bytes):
+    """The datagram and the stream readings of ``data``, each exercised."""
+    results = []
+    for stream in (False, True):
+        result = parse_message(data, stream=stream)
+        assert result is NOT_SIP or isinstance(result, (Malformed, SipMessage)), result
+        if isinstance(result, Malformed):
+            assert isinstance(result.reason, str)
+        if isinstance(result, SipMessage):
+            exercise(result)
+        results.append(result)
+    return results

@@ -39,9 +39,9 @@ from sipscope.sip import parse as parse_module
 from sipscope.sip import validate
 from sipscope.sip.headers import parse_values
 from sipscope.sip.message import SipMessage
-from sipscope.sip.parse import MAX_START_LINE, NOT_SIP, Malformed, parse_message, skip_crlf
+from sipscope.sip.parse import MAX_START_LINE, parse_message, skip_crlf
 from sipscope.sip.uri import parse_uri
-from sipscope.testing import make_request, make_response
+from sipscope.testing import make_request, make_response, parse_both
 
 _OVERRIDE = os.environ.get("SIPSCOPE_PROPERTY_EXAMPLES")
 
@@ -565,61 +565,6 @@ def _header_name(draw, key: str) -> str:
     else:
         name = _FULL_NAMES.get(key) or "-".join(part.capitalize() for part in key.split("-"))
     return _random_case(draw, name) if draw(st.booleans()) else name
-
-
-# --- exercising every view of a message --------------------------------------------------------------------------
-def touch_value(value) -> None:
-    """Read every public attribute and property of a structured value (or URI), and its dict form."""
-    for name in dir(value):
-        if not name.startswith("_"):
-            attribute = getattr(value, name)
-            if name == "as_dict":
-                attribute()
-    assert isinstance(value.raw, str)
-
-
-def exercise(message: SipMessage) -> None:
-    """Every view of a parsed message; none may raise."""
-    assert isinstance(message.defects, list)
-    repr(message), message.start_line, message.is_request, message.body
-    message.via, message.from_header, message.to_header
-    message.branch, message.from_tag, message.to_tag, message.agent
-    for header in message.headers:
-        assert header.key == header.name.lower()
-        message.header(header.raw_name), message.header_values(header.name)
-        for value in message.values(header.name):
-            touch_value(value)
-            for inner in ("uri",):
-                uri = getattr(value, inner, None)
-                if uri is not None:
-                    touch_value(uri)
-    if message.request_uri is not None:
-        touch_value(message.request_uri)
-        str(message.request_uri)
-    part = message.body_part
-    if part is not None:
-        for inner in part.walk():
-            repr(inner), inner.media_type, inner.header("Content-ID"), inner.sdp, inner.sipfrag
-        part.all_defects()
-    message.body_defects() if message.body_end > message.body_start else None
-    defects = message.check()
-    assert defects is message.defects
-    assert len(set(defects)) == len(defects), defects
-    assert message.check() == defects  # a second call adds nothing
-
-
-def parse_both(data: bytes):
-    """The datagram and the stream readings of ``data``, each exercised."""
-    results = []
-    for stream in (False, True):
-        result = parse_message(data, stream=stream)
-        assert result is NOT_SIP or isinstance(result, (Malformed, SipMessage)), result
-        if isinstance(result, Malformed):
-            assert isinstance(result.reason, str)
-        if isinstance(result, SipMessage):
-            exercise(result)
-        results.append(result)
-    return results
 
 
 # --- lazy and eager agree ----------------------------------------------------------------------------------------
