@@ -13,8 +13,14 @@ from fuzz.targets import TARGETS
 from sipscope.cli import main
 
 REGRESSIONS = Path(__file__).resolve().parents[1] / "fuzz" / "regressions"
-CASES = sorted((target, path) for target in TARGETS for path in (REGRESSIONS / target).glob("*"))
-CAPTURES = sorted((REGRESSIONS / "analyze").glob("*"))
+
+
+def saved(folder: Path) -> list[Path]:
+    return sorted(path for path in folder.glob("*") if not path.name.startswith("."))  # .keep keeps the folder
+
+
+CASES = [(target, path) for target in TARGETS for path in saved(REGRESSIONS / target)]
+CAPTURES = saved(REGRESSIONS / "analyze")
 
 
 @pytest.mark.parametrize(("target", "path"), CASES, ids=[f"{t}/{p.name}" for t, p in CASES])
