@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import functools
 import gc
 import json
@@ -17,6 +18,7 @@ import traceback
 
 from . import __version__
 from .knowledge import LANGUAGES
+from .pipeline import Limits
 from .text import printable
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
@@ -136,9 +138,31 @@ def _input_arguments(command, jobs_help: str) -> None:
         "--jobs", type=int, default=0, metavar="N",
         help=f"{jobs_help} (default: 2 for captures over 16 MB on a machine with 2 or more CPUs, else 1)",
     )
+    command.add_argument(
+        "--limit", action="append", default=[], metavar="NAME=N", type=_limit,
+        help="bound what is held in memory; each limit hit is counted in the report. NAME (default): "
+             + ", ".join(f"{name} ({getattr(Limits(), field):,})" for name, field in LIMITS.items()),
+    )
 
 
 COMMANDS = ("analyze", "messages", "explain", "compare")
+LIMITS = {"message-bytes": "max_message", "header-bytes": "max_header", "tcp-streams": "max_tcp_streams",
+          "tcp-buffer": "max_tcp_waiting", "ip-datagrams": "max_ip_datagrams", "open-calls": "max_open_calls",
+          "transactions": "max_transactions", "dialogs": "max_dialogs"}
+
+
+def _limit(text: str) -> tuple[str, int]:
+    """``NAME=N`` of ``--limit`` as ``(Limits field, N)``."""
+    name, _equals, value = text.partition("=")
+    if name not in LIMITS:
+        raise argparse.ArgumentTypeError(f"unknown limit {name!r} (one of {', '.join(LIMITS)})")
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"{name} must be a whole number of at least 1, not {value!r}")
+    return LIMITS[name], int(value)
+
+
+def _limits(args) -> Limits:
+    return dataclasses.replace(Limits(), **dict(args.limit))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -185,7 +209,7 @@ def _open(args):
     from .pipeline import Ingestion
 
     try:
-        return Ingestion(args.captures, strict=args.strict)
+        return Ingestion(args.captures, _limits(args), strict=args.strict)
     except CaptureError as exc:
         print(f"sipscope: {exc}", file=sys.stderr)
         return None
@@ -212,7 +236,7 @@ def run_messages(args) -> int:
 
         for f in ingestion.files:
             f.close()  # the workers open the files themselves
-        lines, summary = parallel_lines(args.captures, make_formatter, jobs, args.strict)
+        lines, summary = parallel_lines(args.captures, make_formatter, jobs, args.strict, _limits(args))
         try:
             return _write_listing(lines, summary, args.json)
         except WorkerError as exc:  # --strict stopped a worker at an internal error
@@ -277,7 +301,7 @@ def run_analyze(args) -> int:
     try:
         with _progress(ingestion.files) as progress:
             result, collector = analyze_calls(ingestion.files, make_collector, 1 if single else _jobs(args),
-                                              args.strict, progress=progress)
+                                              args.strict, _limits(args), progress=progress)
     except WorkerError as exc:  # --strict stopped a worker at an internal error
         print(f"sipscope: internal error in a worker process:\n{exc}", file=sys.stderr)
         return EXIT_INTERNAL
@@ -378,12 +402,12 @@ def _findings_exit(findings, fail_on: str) -> int:
 
 
 def _analyze_json(ingestion, knowledge, selection, fail_on: str) -> int:
-    from .analysis.analyzer import Analyzer
+    from .parallel import bounded_analyzer
     from .report.analysis_json import JsonReport
 
     report = JsonReport(sys.stdout, knowledge, selection, lambda: ingestion.pipeline.start_ts)
-    analyzer = Analyzer(on_call=report.call, on_transaction=report.transaction, details=True,
-                        flow=selection.active)
+    analyzer = bounded_analyzer(ingestion.pipeline, on_call=report.call, on_transaction=report.transaction,
+                                details=True, flow=selection.active)
     feed = analyzer.feed
     write = report.message
     for message in ingestion:

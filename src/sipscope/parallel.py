@@ -32,6 +32,7 @@ from typing import Callable, Iterator
 
 from .accounting import EXAMPLE_FRAMES, sort_events, sort_reasons
 from .analysis.analyzer import Analyzer, Links
+from .analysis.calls import CallLimits
 from .analysis.metrics import Stats
 from .capture.files import CaptureFile, merge_records
 from .pipeline import Limits, Pipeline, summarize
@@ -138,6 +139,16 @@ class ShardResult:
         self.links.add(other.links)
 
 
+def bounded_analyzer(pipeline: Pipeline, workers: int = 1, **options) -> Analyzer:
+    """An analyzer held to the pipeline's limits (its share of the open calls, when ``workers`` processes share the
+    Call-IDs), each limit hit counted in the pipeline's accounting."""
+    limits = pipeline.limits
+    return Analyzer(max_calls=max(1, limits.max_open_calls // workers),
+                    call_limits=CallLimits(limits.max_transactions, limits.max_dialogs,
+                                           lambda event, frame: pipeline.own_accounting.event(event, frame)),
+                    **options)
+
+
 def analyze_shard(files: list[CaptureFile], worker: int, workers: int, strict: bool, make_collector, limits=None,
                   progress=None) -> tuple[ShardResult, Collector]:
     """Analyse the Call-IDs of shard ``worker`` of ``workers`` (all of them when ``workers`` is 1) in the captures
@@ -145,7 +156,8 @@ def analyze_shard(files: list[CaptureFile], worker: int, workers: int, strict: b
     called now and then as the capture is read."""
     pipeline = Pipeline(limits, strict)
     collector = make_collector(lambda: pipeline.start_ts)
-    analyzer = Analyzer(on_call=collector.call, flow=collector.wants_flow, raw=collector.raw)
+    analyzer = bounded_analyzer(pipeline, workers, on_call=collector.call, flow=collector.wants_flow,
+                                raw=collector.raw)
     feed = analyzer.feed
     try:
         for n, message in enumerate(pipeline.run(merge_records(files), calls=(worker, workers))):

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import heapq
 
-from .calls import Call
+from .calls import NO_HARM, Call, CallLimits
 from .findings import SEVERITIES, Finding
 from .metrics import Stats
 from .transactions import TIMEOUT, Transaction
 
 SEVERITY_ORDER = {severity: rank for rank, severity in enumerate(SEVERITIES)}
+OPEN_CALLS_LIMIT = "limit: open calls (the first closed early)"
 
 
 class Analyzer:
@@ -32,8 +33,12 @@ class Analyzer:
     the calls for which ``flow(call_id, first_frame)`` says so as they begin; ``raw`` keeps their bytes too.
     """
 
-    def __init__(self, on_call=None, on_transaction=None, details: bool = False, flow=False, raw: bool = False):
+    def __init__(self, on_call=None, on_transaction=None, details: bool = False, flow=False, raw: bool = False,
+                 max_calls: int = 0, call_limits: CallLimits | None = None):
         self.calls: dict[str, Call] = {}
+        self.max_calls = max_calls
+        """Calls open at once (0: no bound): past it, the call that began first is closed early (a flood)."""
+        self.call_limits = call_limits
         self.stats = Stats()
         self.findings: list[Finding] = []
         self.messages = 0
@@ -63,8 +68,10 @@ class Analyzer:
             self._look_at_due(time)
         call = self.calls.get(call_id)
         if call is None:
+            if self.max_calls and len(self.calls) >= self.max_calls:
+                self._close_first(message.frames[0])
             call = self.calls[call_id] = Call(call_id, self.stats, self.details,
-                                              self.flow(call_id, message.frames[0]), self.raw)
+                                              self.flow(call_id, message.frames[0]), self.raw, self.call_limits)
             self._push(time + TIMEOUT, call)
         elif call.parked:
             call.parked = False
@@ -110,6 +117,15 @@ class Analyzer:
             self._close(call, now)
         else:
             self._push(free, call)
+
+    def _close_first(self, frame: int) -> None:
+        """Make room for one more call: close the call that began first, as the end of the capture would."""
+        self._close(next(iter(self.calls.values())), self.now)
+        (self.call_limits or NO_HARM).hit(OPEN_CALLS_LIMIT, frame)
+        queue, calls = self._queue, self.calls
+        if len(queue) > 2 * len(calls) + 1024:  # mostly closed calls' turns: drop them, and the calls with them
+            queue[:] = [entry for entry in queue if calls.get(entry[2].call_id) is entry[2]]
+            heapq.heapify(queue)
 
     def _close(self, call: Call, now: int) -> None:
         del self.calls[call.call_id]

@@ -8,7 +8,9 @@ wrong and ``summary`` what happened: who called whom, the outcome, the times.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Callable
 
 from . import dialogs as dlg
 from .dialogs import Dialog, dialog_key
@@ -68,6 +70,23 @@ def _address(uri: str) -> str:
     return f"{user}@{host}" if at else host
 
 
+TRANSACTIONS_LIMIT = "limit: transactions per call (the oldest let go)"
+DIALOGS_LIMIT = "limit: dialogs per call (the others not followed)"
+
+
+@dataclass(frozen=True)
+class CallLimits:
+    """How much one call may hold (``pipeline.Limits``), and where a limit hit is told: ``hit(event, frame)``.
+    Only a hostile or broken capture reaches them: a flood of requests or of forked answers under one Call-ID."""
+
+    transactions: int = 10_000
+    dialogs: int = 1_000
+    hit: Callable[[str, int], None] = lambda _event, _frame: None
+
+
+NO_HARM = CallLimits()
+
+
 class Call:
     """The messages of one Call-ID and what they add up to."""
 
@@ -75,12 +94,14 @@ class Call:
         "call_id", "stats", "indices", "first_time", "last_time", "first_frame", "kind", "caller", "callee",
         "caller_tag", "transactions", "invites", "dialogs", "subscriptions", "registrations", "last_cseq",
         "reliable", "orphans", "unknown_notifies", "unmatched", "rejected_credentials", "found", "ringing_time",
-        "answer_time", "links", "parked", "flow", "agents", "raw",
+        "answer_time", "links", "parked", "flow", "agents", "raw", "limits",
     )
 
-    def __init__(self, call_id: str, stats, indices: bool = True, flow: bool = False, raw: bool = False):
+    def __init__(self, call_id: str, stats, indices: bool = True, flow: bool = False, raw: bool = False,
+                 limits: CallLimits | None = None):
         self.call_id = call_id
         self.stats = stats
+        self.limits = limits or NO_HARM
         self.indices: list[int] | None = [] if indices else None
         """Index in the capture's message list of every message of the call (when asked for)."""
         self.first_time = self.last_time = 0
@@ -173,6 +194,9 @@ class Call:
         self.stats.request(method, False)
         txn = Transaction(key, message, index, branch, from_tag, to_tag)
         self.transactions[key] = txn
+        if len(self.transactions) > self.limits.transactions:
+            del self.transactions[next(iter(self.transactions))]
+            self.limits.hit(TRANSACTIONS_LIMIT, frame)
         if _CREDENTIALS.search(message.raw, 0, message.body_start):
             txn.credentials = True
         if method != "CANCEL":
@@ -356,7 +380,11 @@ class Call:
         key = dialog_key(local_tag, remote_tag)
         dialog = self.dialogs.get(key)
         if dialog is None:
-            dialog = self.dialogs[key] = Dialog(local_tag, remote_tag, method, frame, time, state)
+            dialog = Dialog(local_tag, remote_tag, method, frame, time, state)
+            if len(self.dialogs) < self.limits.dialogs:
+                self.dialogs[key] = dialog
+            else:  # answered all the same, and not followed
+                self.limits.hit(DIALOGS_LIMIT, frame)
         return dialog
 
     def _in_dialog(self, message, txn: Transaction) -> None:
