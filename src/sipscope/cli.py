@@ -317,7 +317,7 @@ def run_analyze(args) -> int:
         _write_reports(args, writer, result, collector, knowledge)
     if result.capture["internal_errors"]:
         return EXIT_INTERNAL
-    return _findings_exit(collector.findings, args.fail_on)
+    return _findings_exit({severity for severity, _id in collector.findings.counts}, args.fail_on)
 
 
 def _selection(args):
@@ -392,13 +392,14 @@ def _write_reports(args, writer, result, collector, knowledge) -> None:
                     linked=result.links.groups(), few=FEW_CALLS, max_ladders=MAX_LADDERS)
 
 
-def _findings_exit(findings, fail_on: str) -> int:
+def _findings_exit(severities, fail_on: str) -> int:
+    """The exit code for findings of these ``severities``."""
     from .analysis.analyzer import SEVERITY_ORDER
 
     if fail_on == "never":
         return EXIT_OK
     rank = SEVERITY_ORDER[fail_on]
-    return EXIT_FINDINGS if any(SEVERITY_ORDER[f.severity] <= rank for f in findings) else EXIT_OK
+    return EXIT_FINDINGS if any(SEVERITY_ORDER[severity] <= rank for severity in severities) else EXIT_OK
 
 
 def _analyze_json(ingestion, knowledge, selection, fail_on: str) -> int:
@@ -419,7 +420,7 @@ def _analyze_json(ingestion, knowledge, selection, fail_on: str) -> int:
     sys.stdout.flush()
     if capture["internal_errors"]:
         return EXIT_INTERNAL
-    return _findings_exit(report.findings, fail_on)
+    return _findings_exit({finding.severity for finding in report.findings}, fail_on)
 
 
 def run_explain(args) -> int:

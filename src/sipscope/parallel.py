@@ -141,12 +141,12 @@ class ShardResult:
 
 def bounded_analyzer(pipeline: Pipeline, workers: int = 1, **options) -> Analyzer:
     """An analyzer held to the pipeline's limits (its share of the open calls, when ``workers`` processes share the
-    Call-IDs), each limit hit counted in the pipeline's accounting."""
+    Call-IDs), each limit hit counted in the pipeline's accounting; the findings go to ``on_call`` only."""
     limits = pipeline.limits
     return Analyzer(max_calls=max(1, limits.max_open_calls // workers),
                     call_limits=CallLimits(limits.max_transactions, limits.max_dialogs,
                                            lambda event, frame: pipeline.own_accounting.event(event, frame)),
-                    **options)
+                    keep_findings=False, **options)
 
 
 def analyze_shard(files: list[CaptureFile], worker: int, workers: int, strict: bool, make_collector, limits=None,

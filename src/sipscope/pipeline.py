@@ -43,7 +43,7 @@ class Limits:
     """Bytes of out-of-order segments held per direction while waiting for a missing one."""
     max_ip_datagrams: int = 4096
     """IP datagrams being reassembled from fragments at once."""
-    max_open_calls: int = 50_000
+    max_open_calls: int = 30_000
     """Calls (Call-IDs) open at once in the analysis; the one that began first is closed early to make room."""
     max_transactions: int = 10_000
     """Transactions kept per call; the oldest is let go to make room."""

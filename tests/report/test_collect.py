@@ -49,3 +49,34 @@ def test_a_selection_or_every_ladder_needs_every_flow():
     every = Collector(Selection(), lambda: 0, ladders="all")
     assert selected.wants_flow("x", 10 ** 6) and every.wants_flow("x", 10 ** 6)
     assert row_key(5, "x") < row_key(6, "x")
+
+
+def test_past_a_few_calls_begun_no_call_without_problems_records_a_flow():
+    collector = Collector(Selection(), lambda: 0, few=2, first=2)
+    for n in (1, 2):
+        assert collector.wants_flow(f"call-{n}", n)
+    assert collector.others is not None  # two calls may be all there are: each gets its ladder
+    assert collector.wants_flow("call-3", 3)  # a third: only the first two calls with problems get theirs
+    assert collector.others is None
+    selecting = Collector(Selection(call_ids=["call-9"]), lambda: 0, few=2, first=2)
+    for n in range(1, 10):
+        selecting.wants_flow(f"call-{n}", n)
+    assert selecting.others is not None  # the selected calls may be few, whatever the capture holds
+
+
+def test_findings_are_counted_all_and_kept_first_by_id():
+    from sipscope.report.collect import KeptFindings
+
+    findings = [Finding("ack.missing", f"call-{n}", [n], "no ACK", n * 10) for n in (5, 3, 9, 1, 7)]
+    findings.append(Finding("invite.failed", "call-2", [2], "486", 20))
+    kept = KeptFindings(keep=2)
+    kept.extend(findings)
+    assert len(kept) == 6 and kept.counts == {("error", "ack.missing"): 5, ("warning", "invite.failed"): 1}
+    assert [(f.id, f.time) for f in kept.sorted()] == [("ack.missing", 10), ("invite.failed", 20),
+                                                       ("ack.missing", 30)]
+    # Two workers' halves merged keep what one would have kept.
+    first, second = KeptFindings(keep=2), KeptFindings(keep=2)
+    first.extend(findings[:3])
+    second.extend(findings[3:])
+    first.merge(second)
+    assert first.counts == kept.counts and first.sorted() == kept.sorted()

@@ -34,8 +34,10 @@ class Analyzer:
     """
 
     def __init__(self, on_call=None, on_transaction=None, details: bool = False, flow=False, raw: bool = False,
-                 max_calls: int = 0, call_limits: CallLimits | None = None):
+                 max_calls: int = 0, call_limits: CallLimits | None = None, keep_findings: bool = True):
         self.calls: dict[str, Call] = {}
+        self.keep_findings = keep_findings
+        """Keep the findings for ``finish`` (a sink that takes them from ``on_call`` does not need it)."""
         self.max_calls = max_calls
         """Calls open at once (0: no bound): past it, the call that began first is closed early (a flood)."""
         self.call_limits = call_limits
@@ -132,7 +134,8 @@ class Analyzer:
         findings = call.findings(now)
         for finding in findings:
             self.stats.finding(finding.severity)
-        self.findings.extend(findings)
+        if self.keep_findings:
+            self.findings.extend(findings)
         summary = call.summary(now, findings, self.details)
         self.stats.call(summary)
         for other in call.links:

@@ -8,12 +8,14 @@ it keeps is on disk, so memory does not grow with the capture.
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import marshal
 import pickle
 from dataclasses import dataclass
 
-from ..analysis.analyzer import SEVERITY_ORDER
+from ..analysis.analyzer import SEVERITY_ORDER, finding_order
+from ..analysis.findings import SEVERITIES, Finding
 from ..analysis.metrics import Stats
 from ..text import printable
 from .select import Selection
@@ -92,6 +94,59 @@ class FirstN:
         return ((-key, data) for key, _order, data in sorted(self._heap, reverse=True))
 
 
+class KeptFindings:
+    """The findings of a run: every one counted by id and severity, and the first ``keep`` of each id (in finding
+    order) kept, which is as many as a report lists. A flood of failing calls makes as many findings as calls; only
+    their counts grow."""
+
+    def __init__(self, keep: int = 1_000) -> None:
+        self.keep = keep
+        self.counts: dict[tuple[str, str], int] = {}
+        """(severity, id) -> findings."""
+        self._kept: dict[str, list[tuple[tuple, Finding]]] = {}  # id -> (order, finding), sorted
+
+    def extend(self, findings) -> None:
+        counts, kept, keep = self.counts, self._kept, self.keep
+        for finding in findings:
+            key = (finding.severity, finding.id)
+            counts[key] = counts.get(key, 0) + 1
+            entries = kept.setdefault(finding.id, [])
+            order = finding_order(finding)
+            if len(entries) < keep or order < entries[-1][0]:
+                bisect.insort(entries, (order, finding), key=_first)
+                del entries[keep:]
+
+    def merge(self, other: KeptFindings) -> None:
+        for (severity, finding_id), count in other.counts.items():
+            self.counts[(severity, finding_id)] = self.counts.get((severity, finding_id), 0) + count
+        for finding_id, entries in other._kept.items():
+            here = self._kept.setdefault(finding_id, [])
+            for entry in entries:
+                bisect.insort(here, entry, key=_first)
+            del here[self.keep:]
+
+    def __len__(self) -> int:
+        return sum(self.counts.values())
+
+    def sorted(self) -> list[Finding]:
+        """The findings kept, in finding order."""
+        return sorted((finding for entries in self._kept.values() for _order, finding in entries), key=finding_order)
+
+    def count(self, finding_id: str) -> int:
+        return sum(n for (_severity, found), n in self.counts.items() if found == finding_id)
+
+    def by_severity(self) -> dict[str, int]:
+        """Severity -> findings, for every severity (most severe first)."""
+        totals = dict.fromkeys(SEVERITIES, 0)
+        for (severity, _id), count in self.counts.items():
+            totals[severity] += count
+        return totals
+
+
+def _first(entry: tuple) -> tuple:
+    return entry[0]
+
+
 class Collector:
     """``call(summary, findings)`` is the analyzer's ``on_call``; the analyzer must record flows (with their
     bytes for ``raw``).
@@ -115,7 +170,7 @@ class Collector:
         self.flows: Spool | FirstN = Spool(files[1]) if ladders == "all" else FirstN(first)
         self.others: FirstN | None = FirstN(few) if ladders == "auto" else None
         """The flows of calls without problems while there are ``few`` calls (None past that)."""
-        self.findings: list = []
+        self.findings = KeptFindings()
         self.stats = Stats()
         """Statistics of the selected calls (equal to the analyzer's when nothing is left out)."""
         self.calls = 0
@@ -125,6 +180,8 @@ class Collector:
         self.problems = 0
         """Selected Call-IDs with a finding at warning or above."""
         self.left_out = 0
+        self.begun = 0
+        """Calls that began (``wants_flow``)."""
         self.frames: set[int] | None = set() if frames else None
         """The frames of the selected calls' messages, for ``--write``."""
 
@@ -162,21 +219,23 @@ class Collector:
         self.rows.add(key, row.encode())
         problem = worst in PROBLEMS
         self.problems += problem
+        if self.others is not None and self.calls > self.few:
+            self.others = None  # past a few calls, only those with problems get a ladder
         if flow is None:
             return  # it began when no ladder could be drawn for it any more (see wants_flow)
         if self.ladders == "all" or problem:
             if self.flows.wants(key):
                 self.flows.add(key, _pickle(summary, findings))
         elif self.others is not None:
-            if self.calls > self.few:
-                self.others = None
-            else:
-                self.others.add(key, _pickle(summary, findings))
+            self.others.add(key, _pickle(summary, findings))
 
     def wants_flow(self, call_id: str, first_frame: int) -> bool:
         """Whether a call beginning now needs its flow recorded: always for a selection, ``--write`` or every
         ladder; else while there are few calls, or while its row key could still be among the first calls with
         problems kept. Calls begin in key order, so once those are found, no later call needs a flow."""
+        self.begun += 1
+        if self.begun > self.few and not self.selecting:
+            self.others = None  # more calls than a few: only those with problems get a ladder
         if self.ladders == "all" or self.selecting or self.frames is not None or self.others is not None:
             return True
         return self.flows.wants(row_key(first_frame, call_id))
@@ -198,7 +257,7 @@ class Collector:
         else:
             for key, data in state["flows"]:
                 self.flows.add(key, data)
-        self.findings.extend(state["findings"])
+        self.findings.merge(state["findings"])
         self.stats.add(state["stats"])
         self.calls += state["calls"]
         for kind, count in state["kinds"].items():

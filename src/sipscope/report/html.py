@@ -12,11 +12,10 @@ from __future__ import annotations
 import secrets
 from html import escape
 
-from ..analysis.analyzer import finding_order
 from ..knowledge import Knowledge
 from ..text import printable
 from . import ladder as ladders
-from .collect import Collector, is_problem
+from .collect import Collector, KeptFindings, is_problem
 from .facts import UNDERSTOOD, grouped, seconds, statistics_rows, understood, when
 from .select import party_address
 
@@ -36,7 +35,7 @@ def page(result, collector: Collector, knowledge: Knowledge) -> str:
     label = knowledge.label
     nonce = secrets.token_urlsafe(16)
     used_responses: dict[str, tuple[int, str | None]] = {}
-    findings = sorted(collector.findings, key=finding_order)
+    findings = collector.findings
     table, numbers, keys = _calls(collector, label)
     flows = _flows(collector, numbers, knowledge, used_responses)
     parts = [
@@ -51,7 +50,7 @@ def page(result, collector: Collector, knowledge: Knowledge) -> str:
         table,
         _findings(findings, keys, knowledge),
         flows,
-        _cards(used_responses, findings, knowledge),
+        _cards(used_responses, findings.sorted(), knowledge),
         _statistics(collector, result, label),
         f'<div id="viewer" hidden><div class="bar"><b id="viewer-title"></b>'
         f'<button type="button" id="viewer-close">×</button></div><pre id="viewer-text"></pre></div>\n'
@@ -105,7 +104,7 @@ def _calls(collector: Collector, label) -> tuple[str, dict[int, int], dict[str, 
                    f'{"#" if name == "number" else escape(label("report.col." + name))}</th>'
                    for n, name in enumerate(COLUMNS))
     rows, numbers, keys, count = [], {}, {}, 0
-    wanted = {printable(f.call_id) for f in collector.findings if f.call_id}
+    wanted = {printable(f.call_id) for f in collector.findings.sorted() if f.call_id}
     for key, row in collector.sorted_rows():
         if row.number:
             numbers[key] = row.number
@@ -144,10 +143,10 @@ def _sort_number(value: float | None) -> float:
 
 
 # -- findings ----------------------------------------------------------------------------------------------------
-def _findings(findings: list, keys: dict[str, int], knowledge: Knowledge) -> str:
+def _findings(findings: KeptFindings, keys: dict[str, int], knowledge: Knowledge) -> str:
     label = knowledge.label
     parts = [f'<section id="findings"><h2>{escape(label("report.findings"))}: {len(findings)}</h2>']
-    for severity, by_id in grouped(findings).items():
+    for severity, by_id in grouped(findings.sorted()).items():
         for finding_id, group in by_id.items():
             entry = knowledge.finding(finding_id)
             items = "".join(
@@ -156,11 +155,12 @@ def _findings(findings: list, keys: dict[str, int], knowledge: Knowledge) -> str
                 f" · <a href=\"#call-{keys.get(printable(f.call_id or ''), '')}\">"
                 f"{escape(printable(f.call_id or '-'))}</a></li>"
                 for f in group[:MAX_INSTANCES])
-            more = f"<li>… {len(group) - MAX_INSTANCES}</li>" if len(group) > MAX_INSTANCES else ""
+            total = findings.counts[(severity, finding_id)]
+            more = f"<li>… {total - MAX_INSTANCES}</li>" if total > MAX_INSTANCES else ""
             parts.append(
                 f'<details class="finding {severity}" open><summary><span class="badge {severity}">'
                 f'{escape(label("severity." + severity))}</span> <code>{escape(finding_id)}</code> '
-                f'{escape(entry.title)} ×{len(group)}</summary>'
+                f'{escape(entry.title)} ×{total}</summary>'
                 f'<p class="fix"><b>{escape(label("report.guidance"))}:</b> {escape(entry.texts["fix"])}</p>'
                 f'<ul>{items}{more}</ul></details>')
     parts.append("</section>\n")

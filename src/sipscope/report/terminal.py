@@ -14,8 +14,6 @@ from rich.cells import cell_len
 from rich.console import Console
 from rich.text import Text
 
-from ..analysis.analyzer import finding_order
-from ..analysis.findings import SEVERITIES
 from ..knowledge import Knowledge
 from ..text import fit, printable
 from . import ladder, ladder_text
@@ -197,7 +195,7 @@ def _calls_table(writer: Writer, collector: Collector, label, span: float) -> di
     table = collector.table or CallsTable(writer.width)
     widths = table.outer(len(collector.rows), span)
     calls = 0
-    wanted = {printable(f.call_id) for f in collector.findings if f.call_id}
+    wanted = {printable(f.call_id) for f in collector.findings.sorted() if f.call_id}
     drawn = set(collector.flow_keys())
     numbers: dict = {}
     for key, row in collector.sorted_rows():
@@ -289,13 +287,11 @@ def draw_ladder(writer: Writer, summary: dict, findings: list, number: int | Non
 # -- findings ----------------------------------------------------------------------------------------------------
 def _findings(writer: Writer, collector: Collector, numbers: dict[str, int], knowledge: Knowledge) -> None:
     label = knowledge.label
-    findings = sorted(collector.findings, key=finding_order)
-    counts = {severity: 0 for severity in SEVERITIES}
-    for finding in findings:
-        counts[finding.severity] += 1
-    writer.line(Text(f"{label('report.findings')}: {len(findings)} ("
+    kept = collector.findings
+    counts = kept.by_severity()
+    writer.line(Text(f"{label('report.findings')}: {len(kept)} ("
                      + ", ".join(f"{label('severity.' + s)} {n}" for s, n in counts.items()) + ")", style="bold"))
-    for severity, by_id in grouped(findings).items():
+    for severity, by_id in grouped(kept.sorted()).items():
         style = SEVERITY_STYLES[severity]
         writer.line()
         writer.line(Text(f"{label('severity.' + severity).upper()} ({counts[severity]})", style=style + " bold"))
@@ -303,12 +299,13 @@ def _findings(writer: Writer, collector: Collector, numbers: dict[str, int], kno
             entry = knowledge.finding(finding_id)
             head = Text("  ")
             head.append(finding_id, style=style)
-            head.append(f"  {entry.title}  ×{len(group)}")
+            total = kept.counts[(severity, finding_id)]
+            head.append(f"  {entry.title}  ×{total}")
             writer.line(head)
             for finding in group[:FINDINGS_PER_ID]:
                 _wrapped(writer, _instance(finding, numbers, label), 4)
-            if len(group) > FINDINGS_PER_ID:
-                writer.line(Text(f"      {label('report.more_findings', count=len(group) - FINDINGS_PER_ID)}",
+            if total > FINDINGS_PER_ID:
+                writer.line(Text(f"      {label('report.more_findings', count=total - FINDINGS_PER_ID)}",
                                  style="dim"))
             _wrapped(writer, f"{label('report.guidance')}: {entry.texts['fix']}", 4, "italic")
     writer.line()
