@@ -217,6 +217,8 @@ class Pipeline:
             return (acc.TRUNCATED, "sip: start line cut short by the snap length") if cut and b"SIP/" in payload else \
                 (acc.OTHER, _NOT_SIP_REASON.get(transport, transport + ": not sip"))
         if message.__class__ is Malformed:
+            if cut:  # what the parser could not read was most likely what the capture did not keep
+                return acc.TRUNCATED, "sip: message cut short before it could be read"
             return acc.MALFORMED, "sip: " + message.reason
         self._emit(message, frames, ts, src, sport, dst, dport, transport)
         if cut:
