@@ -13,6 +13,7 @@ import pytest
 
 import sipscope
 from sipscope.cli import main
+from sipscope.testing import DEFAULT_TS, make_request, make_response, udp_frame, write_pcap
 
 from .captures import ALICE, CAROL, three_calls
 
@@ -179,3 +180,14 @@ def test_a_diagram_without_call_draws_the_first_and_says_so(calls, capsys, monke
     _code, out, err = run(capsys, monkeypatch, calls["path"], "--mermaid")
     assert "title Call-ID answered@example.com" in out
     assert "3 calls were selected; drawing the first" in err
+
+
+def test_a_status_code_out_of_range_is_drawn_without_a_note(tmp_path, capsys):
+    # RFC 4475 section 3.1.2.4 ("bigcode"): the parser reads the code and notes sip.status.invalid.
+    path = tmp_path / "bigcode.pcap"
+    big = make_response(200, "better not break the receiver").replace(b"SIP/2.0 200", b"SIP/2.0 4294967301")
+    write_pcap(path, [(DEFAULT_TS, udp_frame(make_request())), (DEFAULT_TS + 10**6, udp_frame(big))])
+    assert main([str(path), "--html", str(tmp_path / "page.html"), "--fail-on", "never"]) == 0
+    out = capsys.readouterr().out
+    assert "4294967301 better not break the receiver" in out
+    assert "4294967301 better not break the receiver" in (tmp_path / "page.html").read_text(encoding="utf-8")

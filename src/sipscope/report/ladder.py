@@ -85,7 +85,8 @@ def build(summary: dict, findings: list, knowledge: Knowledge) -> Ladder:
             label = printable(f"{step.status} {step.reason or ''}".rstrip())
         arrow = Arrow(step.frames, round((step.time - start) / 1e9, 6), columns[step.src], columns[step.dst], label,
                       step.method is not None, step.again, step.transport, step.status, step.cseq_method, raw=step.raw)
-        if step.status is not None and not step.again and (step.status, step.cseq_method) not in noted:
+        if step.status is not None and 100 <= step.status <= 699 and not step.again \
+                and (step.status, step.cseq_method) not in noted:  # a code out of range has no entry to quote
             noted.add((step.status, step.cseq_method))
             arrow.note = response_note(step.status, step.reason, step.cseq_method, knowledge)
         for frame in step.frames:
