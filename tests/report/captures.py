@@ -74,3 +74,38 @@ def hostile(path) -> None:
     wire.carry("192.0.2.66", "192.0.2.20", invite)
     wire.carry("192.0.2.20", "192.0.2.66", answer)
     write_pcap(path, wire.frames)
+
+
+# A second attacker: every other displayed field, URLs that a careless page would link, a value long enough to
+# break a layout, and bytes that are not UTF-8.
+URL_USER = "javascript:alert(6)"
+URL_CALLEE = "<a href='javascript:alert(7)'>click</a>"
+URL_SERVER = '<iframe src="javascript:alert(9)"></iframe>'
+LONG_REASON = "Busy " + "A" * 3000
+NOT_UTF8 = b"\xff\xfe\xc3(bad"
+
+
+def hostile_fields(path) -> None:
+    """One call whose Request-URI, callee, From URI, Server, reason phrase and display name carry URLs, markup,
+    a 3,000-character value and invalid UTF-8."""
+    wire = Wire()
+    to = f'To: "{URL_CALLEE}" <sip:victim@192.0.2.20>'
+    sender = b'From: "' + NOT_UTF8 + b'" <' + URL_USER.encode() + b">;tag=evil\r\n"
+    invite = (
+        f"INVITE sip:{URL_USER}@192.0.2.20 SIP/2.0\r\n"
+        "Via: SIP/2.0/UDP 192.0.2.66:5060;branch=z9hG4bK-evil-2\r\n"
+        "Max-Forwards: 70\r\n").encode() + sender + (
+        f"{to}\r\n"
+        "Call-ID: fields@evil\r\n"
+        "CSeq: 1 INVITE\r\n"
+        "Content-Length: 0\r\n\r\n").encode()
+    answer = (f"SIP/2.0 486 {LONG_REASON}\r\n"
+              "Via: SIP/2.0/UDP 192.0.2.66:5060;branch=z9hG4bK-evil-2\r\n").encode() + sender + (
+        f"{to};tag=v2\r\n"
+        "Call-ID: fields@evil\r\n"
+        "CSeq: 1 INVITE\r\n"
+        f"Server: {URL_SERVER}\r\n"
+        "Content-Length: 0\r\n\r\n").encode()
+    wire.carry("192.0.2.66", "192.0.2.20", invite)
+    wire.carry("192.0.2.20", "192.0.2.66", answer)
+    write_pcap(path, wire.frames)
