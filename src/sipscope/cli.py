@@ -148,7 +148,7 @@ def _input_arguments(command, jobs_help: str) -> None:
 COMMANDS = ("analyze", "messages", "explain", "compare")
 LIMITS = {"message-bytes": "max_message", "header-bytes": "max_header", "tcp-streams": "max_tcp_streams",
           "tcp-buffer": "max_tcp_waiting", "ip-datagrams": "max_ip_datagrams", "open-calls": "max_open_calls",
-          "transactions": "max_transactions", "dialogs": "max_dialogs"}
+          "transactions": "max_transactions", "dialogs": "max_dialogs", "headers": "max_headers"}
 
 
 def _limit(text: str) -> tuple[str, int]:

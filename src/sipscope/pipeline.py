@@ -25,7 +25,7 @@ from .capture.websocket import BINARY, CONTINUATION, TEXT, TooLarge, WebSocketDe
 from .sip import framing
 from .sip.framing import NEED_DATA, Framed, StreamFramer
 from .sip.message import SipMessage
-from .sip.parse import NOT_SIP, Malformed, find_header_end, parse_message, skip_crlf
+from .sip.parse import MAX_HEADERS, NOT_SIP, Malformed, find_header_end, parse_message, skip_crlf
 from .sip.shard import shard, sniff_shard
 
 
@@ -49,6 +49,8 @@ class Limits:
     """Transactions kept per call; the oldest is let go to make room."""
     max_dialogs: int = 1_000
     """Dialogs kept per call; a dialog beyond that is not followed."""
+    max_headers: int = MAX_HEADERS
+    """Header lines of a message read one by one (the key headers are read in any case)."""
 
 
 @dataclass
@@ -58,6 +60,8 @@ class InternalError:
     where: str
 
 
+HEADERS_DEFECT = "sip.headers.too_many"
+HEADERS_LIMIT = "limit: header lines per message (the rest not read one by one)"
 _NOT_SIP_REASON = {"udp": "udp: not sip", "sctp": "sctp: not sip", "tcp": "tcp: not sip"}
 KEEPALIVE_REASON = "sip: crlf keep-alive"
 PROBE_LIMIT = 4096  # bytes looked at before deciding what a TCP stream carries
@@ -121,6 +125,7 @@ class Pipeline:
             self.own_accounting = acc.FrameAccounting()
         own = self.own_accounting
         by_category = own.by_category
+        max_headers = self.limits.max_headers
         general = False
         for ts, linktype, data, orig_len in records:
             frame += 1
@@ -143,7 +148,7 @@ class Pipeline:
                     owner = sniff_shard(fast[4], workers) if by_call else worker
                     if owner >= 0 and owner != worker:
                         continue
-                    message = parse_message(fast[4])
+                    message = parse_message(fast[4], max_headers=max_headers)
                     if message.__class__ is SipMessage:
                         if owner < 0 and shard(message.call_id, workers) != worker:
                             continue
@@ -152,6 +157,8 @@ class Pipeline:
                         key = fast[:4]
                         message.src, message.dst = self._endpoints.get(key) or self._endpoints_of(key)
                         message.transport = "udp"
+                        if message.defects and HEADERS_DEFECT in message.defects:
+                            own.event(HEADERS_LIMIT, frame)
                         self.messages += 1
                         self.own_messages += 1
                         by_category[acc.SIP] += 1
@@ -210,7 +217,7 @@ class Pipeline:
 
     def datagram(self, frames, ts, src, sport, dst, dport, transport, payload, cut):
         """One datagram-bounded payload: a SIP message or not. Returns ``(category, reason)`` for its frames."""
-        message = parse_message(payload)
+        message = parse_message(payload, max_headers=self.limits.max_headers)
         if message is NOT_SIP:
             if skip_crlf(payload) == len(payload):
                 return acc.OTHER, KEEPALIVE_REASON
@@ -235,6 +242,8 @@ class Pipeline:
         message.src, message.dst = self._endpoints.get((src, sport, dst, dport)) or \
             self._endpoints_of((src, sport, dst, dport))
         message.transport = transport
+        if message.defects and HEADERS_DEFECT in message.defects:
+            self.own_accounting.event(HEADERS_LIMIT, message.frames[-1])
         self.messages += 1
         self._out.append(message)
 
@@ -460,7 +469,7 @@ class StreamConsumer:
     def _message(self, data: bytes, ranges, transport: str, defects=()) -> None:
         """Parse one message framed from the stream and emit it with the frames its byte ranges came from."""
         end = ranges[-1][1]
-        message = parse_message(data, stream=transport == "tcp")
+        message = parse_message(data, transport == "tcp", self.limits.max_headers)
         if message is NOT_SIP:
             self._release(end, acc.OTHER, "tcp: not sip" if transport == "tcp" else "websocket: not sip")
             return
@@ -549,7 +558,7 @@ class StreamConsumer:
                 self._release(end, category, "hep: " + (decoded or "not sip"))
                 continue
             ts, src, sport, dst, dport, transport, sip = decoded
-            message = parse_message(sip)
+            message = parse_message(sip, max_headers=self.limits.max_headers)
             if message is NOT_SIP:
                 self._release(end, acc.OTHER, "hep: payload is not sip")
             elif message.__class__ is Malformed:

@@ -60,3 +60,12 @@ def test_a_bad_limit_is_a_usage_error(capsys):
         except SystemExit as exit_:
             assert exit_.code == 2
         assert "--limit" in capsys.readouterr().err
+
+
+def test_header_lines_past_the_bound_are_noted_and_counted(tmp_path):
+    crowded = make_request(extra="X-Filler: 1\r\n" * 50)
+    document = analysis(tmp_path, [crowded, make_request(call_id="plain@example.com")], "headers=20")
+    assert events(document)["limit: header lines per message (the rest not read one by one)"] == (1, [1])
+    defects = {m["frames"][0]: m.get("defects", []) for m in document["messages"]}
+    assert "sip.headers.too_many" in defects[1] and "sip.headers.too_many" not in defects[2]
+    assert document["calls"][0]["call_id"] == "call-1@example.com"  # the key headers are read all the same

@@ -186,3 +186,12 @@ def test_a_continuation_line_with_nothing_to_continue():
     assert message.defects[:2] == ["sip.header.folded", "sip.header.bad_name"]
     assert message.call_id is None
     assert parse_message(b"INVITE sip:a@b SIP/2.0\r\n ").method == "INVITE"
+
+
+def test_header_lines_past_the_bound_are_noted_and_not_made_into_objects():
+    raw = make_request(extra="X-Filler: 1\r\n" * 30)
+    message = parse_message(raw, max_headers=10)
+    assert message.defects == ["sip.headers.too_many"]
+    assert len(message.headers) == 10
+    assert message.call_id == "call-1@example.com"  # a key header after the bound is read all the same
+    assert parse_message(raw).defects == []

@@ -98,7 +98,7 @@ class SipMessage:
         "method", "uri", "status", "reason", "version",
         "call_id", "cseq_number", "cseq_method", "content_length",
         "body_start", "body_end", "defects", "_checked", "_key_values", "_headers", "_values", "_request_uri",
-        "_body_part",
+        "_body_part", "max_headers",
     )
 
     def __init__(self, raw: bytes, start_line: tuple, key_values: list, body_start: int, body_end: int,
@@ -182,7 +182,7 @@ class SipMessage:
         if self._headers is None:
             from .parse import parse_headers
 
-            self._headers = parse_headers(self.raw, self.body_start)
+            self._headers = parse_headers(self.raw, self.body_start, self.max_headers)
         return self._headers
 
     def header(self, name: str) -> str | None:

@@ -189,8 +189,13 @@ def _not_a_start_line(data: bytes, start: int, eol: int):
     return NOT_SIP
 
 
-def parse_message(data: bytes, stream: bool = False):
-    """Parse one message; on a stream (``stream=True``) Content-Length is mandatory and ``data`` is exact.
+MAX_HEADERS = 1_000  # header lines read one by one (``SipMessage.headers``); the key headers are read in any case
+
+
+def parse_message(data: bytes, stream: bool = False, max_headers: int = MAX_HEADERS):
+    """Parse one message; on a stream (``stream=True``) Content-Length is mandatory and ``data`` is exact. A header
+    block of more than ``max_headers`` lines is noted (``sip.headers.too_many``), and only that many are made into
+    ``Header`` objects when asked for.
 
     On a datagram the datagram bounds the message: a body shorter than Content-Length is a defect, and bytes
     after the body are a defect too (RFC 3261 section 18.3), not another message.
@@ -220,7 +225,10 @@ def parse_message(data: bytes, stream: bool = False):
         defects.append("sip.header.folded")
         lines = [line.rstrip(b"\r") for line in _FOLD.sub(b" ", block).split(b"\n")]
         values = _key_headers(lines, defects, unfolded=True)
+    if len(lines) > max_headers:
+        defects.append("sip.headers.too_many")
     message = SipMessage(data, start_line, values, body_start, len(data), defects)
+    message.max_headers = max_headers
     call_id, cseq, _from, _to, _via, length = values[:CONTENT_TYPE]
     if None in values[:CONTENT_LENGTH]:
         defects.extend(defect for defect, value in zip(_MANDATORY, values) if value is None)
@@ -335,8 +343,8 @@ def _classify_name(name: bytes) -> int | None:
     return slot
 
 
-def parse_headers(data: bytes, body_start: int) -> list[Header]:
-    """Every header line of the message, in order, with folded continuation lines joined."""
+def parse_headers(data: bytes, body_start: int, limit: int = MAX_HEADERS) -> list[Header]:
+    """The header lines of the message (the first ``limit``), in order, with folded continuation lines joined."""
     start = skip_crlf(data)
     line_end = data.find(b"\n", start, body_start)
     if line_end < 0:
@@ -352,4 +360,6 @@ def parse_headers(data: bytes, body_start: int) -> list[Header]:
         if not _HEADER_NAME.fullmatch(raw_name):
             continue
         headers.append(Header(raw_name, canonical_name(raw_name), _text(value.strip())))
+        if len(headers) >= limit:
+            break
     return headers
