@@ -469,7 +469,7 @@ class StreamConsumer:
     def _message(self, data: bytes, ranges, transport: str, defects=()) -> None:
         """Parse one message framed from the stream and emit it with the frames its byte ranges came from."""
         end = ranges[-1][1]
-        message = parse_message(data, transport == "tcp", self.limits.max_headers)
+        message = parse_message(data, transport == "tcp", self.pipeline.limits.max_headers)
         if message is NOT_SIP:
             self._release(end, acc.OTHER, "tcp: not sip" if transport == "tcp" else "websocket: not sip")
             return
@@ -558,7 +558,7 @@ class StreamConsumer:
                 self._release(end, category, "hep: " + (decoded or "not sip"))
                 continue
             ts, src, sport, dst, dport, transport, sip = decoded
-            message = parse_message(sip, max_headers=self.limits.max_headers)
+            message = parse_message(sip, max_headers=self.pipeline.limits.max_headers)
             if message is NOT_SIP:
                 self._release(end, acc.OTHER, "hep: payload is not sip")
             elif message.__class__ is Malformed:
