@@ -1,6 +1,6 @@
 """Property tests (hypothesis): however a TCP stream of SIP messages is cut into segments and in whatever order they
-arrive, the same messages come out with the same accounting; arbitrary frames never make the pipeline raise and
-every frame is settled once; arbitrary bytes never make the parser or the stream framer raise."""
+arrive, the same messages come out with the same accounting; arbitrary frames never make the pipeline or the
+analysis raise, and every frame is settled once; arbitrary bytes never make the parser or the stream framer raise."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from scapy.layers.inet6 import IPv6, IPv6ExtHdrFragment
 from scapy.layers.l2 import CookedLinux, CookedLinuxV2, Dot1Q, Ether, Loopback
 
 from sipscope import accounting as acc
+from sipscope.analysis.analyzer import Analyzer
 from sipscope.pipeline import KEEPALIVE_REASON, Limits, Pipeline
 from sipscope.sip.framing import NEED_DATA, Framed, StreamFramer
 from sipscope.sip.parse import NOT_SIP, Malformed, parse_message
@@ -198,6 +199,10 @@ def test_arbitrary_frames_never_raise_and_every_frame_is_settled(frame_list):
     recs = [(DEFAULT_TS + i, linktype, data, orig) for i, (linktype, data, orig) in enumerate(frame_list)]
     pipeline = Pipeline(strict=True)
     messages = list(pipeline.run(recs))
+    analyzer = Analyzer(details=True, flow=True)  # and the analysis of whatever came out
+    for message in messages:
+        analyzer.feed(message)
+    analyzer.finish(pipeline.end_ts)
     accounting = pipeline.accounting
     assert sum(accounting.by_category.values()) == accounting.frames_read == len(recs)
     assert pipeline.errors == []
