@@ -260,3 +260,28 @@ def test_a_bug_is_one_line_and_exit_code_3_and_strict_shows_the_traceback(monkey
     assert err.startswith("sipscope: internal error (a bug, please report it): ValueError: boom \\x1b[31m (at ")
     with pytest.raises(ValueError):
         main([str(SAMPLES / "busy-udp.pcap"), "--strict"])
+
+
+@pytest.mark.parametrize("output", [[], ["--json"]])
+def test_a_bug_in_the_analysis_names_the_frame_and_the_run_goes_on(monkeypatch, capsys, output):
+    from sipscope.analysis.calls import Call
+
+    real = Call._request
+
+    def broken(self, message, index):
+        if message.method == "BYE":
+            raise RuntimeError("analysis bug")
+        return real(self, message, index)
+
+    monkeypatch.setattr(Call, "_request", broken)
+    path = str(SAMPLES / "basic-call-udp.pcap")
+    assert main([path, *output]) == 3
+    out = capsys.readouterr().out
+    if output:
+        errors = json.loads(out)["capture"]["internal_errors"]
+        assert [(e["frame"], e["error"]) for e in errors] == [(6, "RuntimeError: analysis bug")]
+    else:
+        assert "internal error at frame 6: RuntimeError: analysis bug" in out
+        assert "Calls: 1" in out  # the rest of the capture was analysed
+    with pytest.raises(RuntimeError):
+        main([path, "--strict", *output])

@@ -411,10 +411,17 @@ def _analyze_json(ingestion, knowledge, selection, fail_on: str) -> int:
                                 details=True, flow=selection.active)
     feed = analyzer.feed
     write = report.message
+    pipeline = ingestion.pipeline
     for message in ingestion:
-        write(message)
-        feed(message)
-    analyzer.finish(ingestion.pipeline.end_ts)
+        try:
+            write(message)
+            feed(message)
+        except Exception as exc:  # a bug: named by its frame, the run goes on (parallel.analyze_shard does the same)
+            pipeline.internal_error(message.frames[-1], exc)
+    try:
+        analyzer.finish(pipeline.end_ts)
+    except Exception as exc:  # as above, at the capture's last frame
+        pipeline.internal_error(pipeline.accounting.frames_read, exc)
     capture = ingestion.summary()
     report.finish(capture, analyzer)
     sys.stdout.flush()

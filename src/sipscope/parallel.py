@@ -161,13 +161,19 @@ def analyze_shard(files: list[CaptureFile], worker: int, workers: int, strict: b
     feed = analyzer.feed
     try:
         for n, message in enumerate(pipeline.run(merge_records(files), calls=(worker, workers))):
-            feed(message)
+            try:
+                feed(message)
+            except Exception as exc:  # a bug in the analysis or the report: named by its frame, the run goes on
+                pipeline.internal_error(message.frames[-1], exc)
             if progress is not None and not n & PROGRESS_EVERY:
                 progress()
     finally:
         for f in files:
             f.close()
-    analyzer.finish(pipeline.end_ts)
+    try:
+        analyzer.finish(pipeline.end_ts)
+    except Exception as exc:  # as above, at the capture's last frame
+        pipeline.internal_error(pipeline.accounting.frames_read, exc)
     return ShardResult(summarize(files, pipeline), analyzer.stats, analyzer.links), collector
 
 

@@ -174,7 +174,7 @@ class Pipeline:
                 general = False
             except Exception as exc:  # a bug, not bad data: record it with the frame and go on
                 if not (self.shadow and general):  # worker 0 records that one
-                    self._internal_error(frame, exc)
+                    self.internal_error(frame, exc)
                 general = False
             if out:
                 yield from self._mine(out, worker, workers) if by_call else out
@@ -188,7 +188,7 @@ class Pipeline:
             self.fragments.flush()
         except Exception as exc:
             if not self.shadow:
-                self._internal_error(frame, exc)
+                self.internal_error(frame, exc)
         yield from self._mine(out, worker, workers) if by_call else out
         out.clear()
 
@@ -196,7 +196,8 @@ class Pipeline:
     def _mine(messages: list[SipMessage], worker: int, workers: int) -> list[SipMessage]:
         return [message for message in messages if shard(message.call_id, workers) == worker]
 
-    def _internal_error(self, frame: int, exc: Exception) -> None:
+    def internal_error(self, frame: int, exc: Exception) -> None:
+        """Record a bug met while handling ``frame`` (raise it when strict); the run goes on."""
         if self.strict:
             raise exc
         where = traceback.extract_tb(exc.__traceback__)[-1]
