@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import heapq
 
-from .calls import NO_HARM, Call, CallLimits
+from .calls import DEFAULT_LIMITS, Call, CallLimits
 from .findings import SEVERITIES, Finding
 from .metrics import Stats
 from .transactions import TIMEOUT, Transaction
@@ -123,7 +123,7 @@ class Analyzer:
     def _close_first(self, frame: int) -> None:
         """Make room for one more call: close the call that began first, as the end of the capture would."""
         self._close(next(iter(self.calls.values())), self.now)
-        (self.call_limits or NO_HARM).hit(OPEN_CALLS_LIMIT, frame)
+        (self.call_limits or DEFAULT_LIMITS).hit(OPEN_CALLS_LIMIT, frame)
         queue, calls = self._queue, self.calls
         if len(queue) > 2 * len(calls) + 1024:  # mostly closed calls' turns: drop them, and the calls with them
             queue[:] = [entry for entry in queue if calls.get(entry[2].call_id) is entry[2]]

@@ -84,7 +84,7 @@ class CallLimits:
     hit: Callable[[str, int], None] = lambda _event, _frame: None
 
 
-NO_HARM = CallLimits()
+DEFAULT_LIMITS = CallLimits()
 
 
 class Call:
@@ -101,7 +101,7 @@ class Call:
                  limits: CallLimits | None = None):
         self.call_id = call_id
         self.stats = stats
-        self.limits = limits or NO_HARM
+        self.limits = limits or DEFAULT_LIMITS
         self.indices: list[int] | None = [] if indices else None
         """Index in the capture's message list of every message of the call (when asked for)."""
         self.first_time = self.last_time = 0

@@ -19,7 +19,7 @@ DEFECTS: dict[str, tuple[str, str]] = {
     "sip.header.duplicate_single": (WARNING, "a header that may appear once appears several times"),
     "sip.header.folded": (INFO, "a header value continues on a folded line (obsolete but legal)"),
     "sip.headers.unterminated": (ERROR, "the header block does not end with an empty line"),
-    "sip.headers.too_many": (WARNING, "more header lines than the limit (--limit headers): the rest are not read one by one"),
+    "sip.headers.too_many": (WARNING, "more header lines than --limit headers: the rest are not read one by one"),
     "sip.headers.bare_lf": (WARNING, "lines end with LF instead of CRLF"),
     "sip.call_id.missing": (ERROR, "no Call-ID header"),
     "sip.cseq.missing": (ERROR, "no CSeq header"),
