@@ -69,3 +69,13 @@ def test_header_lines_past_the_bound_are_noted_and_counted(tmp_path):
     defects = {m["frames"][0]: m.get("defects", []) for m in document["messages"]}
     assert "sip.headers.too_many" in defects[1] and "sip.headers.too_many" not in defects[2]
     assert document["calls"][0]["call_id"] == "call-1@example.com"  # the key headers are read all the same
+
+
+def test_the_pipeline_bounds_are_set_from_the_command_line_too():
+    from pathlib import Path
+
+    sample = Path(__file__).resolve().parents[2] / "samples" / "basic-call-tcp.pcap"
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        main([str(sample), "--json", "--fail-on", "never", "--limit", "tcp-streams=1"])
+    assert "limit: open tcp streams" in events(json.loads(out.getvalue()))
