@@ -64,6 +64,8 @@ HEADERS_DEFECT = "sip.headers.too_many"
 HEADERS_LIMIT = "limit: header lines per message (the rest not read one by one)"
 _NOT_SIP_REASON = {"udp": "udp: not sip", "sctp": "sctp: not sip", "tcp": "tcp: not sip"}
 KEEPALIVE_REASON = "sip: crlf keep-alive"
+TLS_RECORD_MAX = (1 << 14) + 2048  # the longest TLSCiphertext a record may carry (RFC 5246 section 6.2.3)
+ENCRYPTED = (acc.UNSUPPORTED, "tls: encrypted (sipscope does not decrypt TLS)")
 PROBE_LIMIT = 4096  # bytes looked at before deciding what a TCP stream carries
 SHARE_BLOCK = 1024  # consecutive stateless frames that go to the same worker when several share the work
 
@@ -383,6 +385,13 @@ class StreamConsumer:
     def _decide(self, data: bytes, base: int, anywhere: bool) -> bool:
         """Follow the stream as what ``data`` (at stream offset ``base``) begins, if it tells; the probe's bytes
         before ``base`` told nothing. A SIP message may begin on any line (``anywhere``) or only at ``base``."""
+        if _tls_record(data):
+            self._release(base, *self.UNDECIDED)
+            self.pending.clear()
+            self.held = ENCRYPTED
+            self.handle = self._encrypted
+            self._encrypted(data, base)
+            return True
         if data.startswith(b"HEP3"):
             self._release(base, *self.UNDECIDED)
             self.pending.clear()
@@ -414,6 +423,10 @@ class StreamConsumer:
             self._release(base + found, acc.TRUNCATED, "tcp: " + framing.LOST_START)
             self._become_sip(data[found:], base + found)
         return True
+
+    def _encrypted(self, _payload: bytes, _start: int) -> None:
+        """TLS records (SIPS, usually on port 5061): nothing in them can be read without the keys."""
+        self._release(self.fed, *ENCRYPTED)
 
     @staticmethod
     def _websocket_upgrade(data: bytes) -> bool | None:
@@ -567,6 +580,13 @@ class StreamConsumer:
             else:
                 self.pipeline._emit(message, self._frames(((begin, end),)), ts, src, sport, dst, dport, transport)
                 self._release(end, acc.SIP, "")
+
+
+def _tls_record(data: bytes) -> bool:
+    """Whether ``data`` begins with a TLS record header (RFC 8446 section 5.1, RFC 5246 section 6.2.1): a content
+    type from 20 (change_cipher_spec) to 23 (application_data), version 3.x, and a length a record may have."""
+    return (len(data) >= 5 and 20 <= data[0] <= 23 and data[1] == 3 and data[2] <= 4
+            and int.from_bytes(data[3:5], "big") <= TLS_RECORD_MAX)
 
 
 class Ingestion:

@@ -364,15 +364,17 @@ def test_http_on_the_sip_port_is_not_sip():
     assert reasons(pipeline) == {NO_PAYLOAD: [1, 2, 5, 6], NOT_SIP: [3, 4]}
 
 
-def test_tls_like_binary_is_not_sip():
+def test_a_stream_starting_with_a_tls_record_is_encrypted_to_its_end():
+    from sipscope.pipeline import ENCRYPTED
+
     rng = random.Random(5061)
     stream = b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + bytes(rng.randrange(256) for _ in range(20000))
     c = Conn(dport=5061)
     packets = [c.syn(), *c.split(stream, range(1400, len(stream), 1400)), c.fin(len(stream))]
     messages, pipeline = ingest(packets)
     assert messages == []
-    assert categories(pipeline) == {acc.OTHER: len(packets)}
-    assert pipeline.accounting.reasons[NOT_SIP][0] == len(packets) - 2
+    assert categories(pipeline) == {acc.OTHER: 2, acc.UNSUPPORTED: len(packets) - 2}  # SYN and FIN: no payload
+    assert pipeline.accounting.reasons[ENCRYPTED][0] == len(packets) - 2
 
 
 def test_a_direction_with_only_keepalive_pongs():
@@ -522,3 +524,22 @@ def test_more_streams_than_the_limit_close_the_oldest():
     assert [(m.method, m.frames, m.src) for m in messages] == [("INVITE", (5, 6), "192.0.2.1:40004")]
     assert events(pipeline) == {"limit: open tcp streams": 2}
     assert reasons(pipeline) == {INCOMPLETE: [1, 2, 3, 4]}
+
+
+def test_a_tls_stream_is_counted_as_encrypted_not_as_other_traffic():
+    from sipscope.pipeline import ENCRYPTED
+    from sipscope.testing import A, B, tcp_frame
+
+    def record(content_type: int, body: bytes, version: bytes = b"\x03\x03") -> bytes:
+        return bytes([content_type]) + version + len(body).to_bytes(2, "big") + body
+
+    hello = record(22, b"\x01" + bytes(60), b"\x03\x01")  # a ClientHello (RFC 8446 section 4.1.2)
+    answer = record(22, b"\x02" + bytes(80)) + record(20, b"\x01")
+    secret = record(23, bytes(range(200)))  # application data: a SIP message nobody can read without the keys
+    frames = [tcp_frame(1000, 0x02, sport=40000, dport=5061), tcp_frame(1001, 0x18, hello, sport=40000, dport=5061),
+              tcp_frame(5001, 0x18, answer, B, A, 5061, 40000), tcp_frame(1001 + len(hello), 0x18, secret + secret,
+                                                                          sport=40000, dport=5061)]
+    messages, pipeline = ingest(frames)
+    assert messages == []
+    assert reasons(pipeline)[ENCRYPTED] == [2, 3, 4]
+    assert categories(pipeline) == {acc.OTHER: 1, acc.UNSUPPORTED: 3}  # the SYN has no payload
