@@ -108,12 +108,12 @@ def _header(writer: Writer, capture: dict, collector: Collector, label) -> None:
     for entry in capture["reasons"]:
         if entry["category"] in UNDERSTOOD:
             continue
-        writer.line(f"    {entry['category']}: {printable(entry['reason'])}: {entry['frames']} "
-                    f"({label('report.frames')} {_frames(entry['examples'], entry['frames'])})")
+        _wrapped(writer, f"{entry['category']}: {printable(entry['reason'])}: {entry['frames']} "
+                         f"({label('report.frames')} {_frames(entry['examples'], entry['frames'])})", 4)
     for entry in capture["events"]:
         examples = f" ({label('report.frames')} {_frames(entry['examples'], entry['count'])})" \
             if entry["examples"] else ""
-        writer.line(f"    {printable(entry['event'])}: {entry['count']}{examples}")
+        _wrapped(writer, f"{printable(entry['event'])}: {entry['count']}{examples}", 4)
     for error in capture["internal_errors"]:
         writer.line(Text(f"    {label('report.internal_error', frame=error['frame'])}: {printable(error['error'])}",
                          style="bold red"))
