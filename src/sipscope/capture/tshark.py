@@ -133,7 +133,7 @@ def _raw_values(value) -> list:
 
 def _tables(layers: dict, pdus: dict[int, list[int]], number: int) -> list[tuple[list[int], list[tuple], bytes]]:
     """The frame's reassembly tables: for each, the frames, their byte spans in the block, and the block."""
-    found: list[tuple[str, list[int], list[tuple], bytes | None]] = []
+    found: list[tuple[str, list[int], list[tuple], bytes | None]] = []  # SCTP's tables have no bytes
     _walk(layers, found)
     tables = []
     for name, frames, spans, data in found:
@@ -141,10 +141,7 @@ def _tables(layers: dict, pdus: dict[int, list[int]], number: int) -> list[tuple
             pdus[number] = frames
         elif name == "tls.segments":  # a record that spanned TCP segments came from all of them
             frames = [tcp for frame in frames for tcp in pdus.get(frame, [frame])]
-        if data is not None:
-            tables.append((frames, spans, data))
-        else:
-            tables.append((frames, [], b""))
+        tables.append((frames, spans, data or b""))
     return tables
 
 
@@ -174,10 +171,11 @@ def _frames_of(data: bytes, offset: int, length: int, number: int, tables: list,
     """The frames a message's bytes came from. tshark does not say which buffer its offset is in: the bytes are
     looked for in the reassembled blocks, then in the frame; bytes that are in neither were derived (decrypted,
     unmasked), and every frame of the frame's tables is named."""
+    end = offset + length
     for frames, spans, block in tables:
-        if block and block[offset : offset + length] == data:
-            return tuple(sorted({f for f, (start, end) in zip(frames, spans) if start < offset + length and end > offset}))
-    if raw_frame[offset : offset + length] == data or not tables:
+        if block and block[offset:end] == data:
+            return tuple(sorted({f for f, (first, last) in zip(frames, spans) if first < end and last > offset}))
+    if raw_frame[offset:end] == data or not tables:
         return (number,)
     return tuple(sorted({f for frames, _spans, _block in tables for f in frames} | {number}))
 
