@@ -138,6 +138,15 @@ def _input_arguments(command, jobs_help: str) -> None:
         "--jobs", type=int, default=0, metavar="N",
         help=f"{jobs_help} (default: 2 for captures over 16 MB on a machine with 2 or more CPUs, else 1)",
     )
+    engine = command.add_argument_group("the tshark engine (needs tshark, and pyshark: pip install 'sipscope[tshark]')")
+    engine.add_argument("--engine", choices=("native", "tshark"), default="native",
+                        help="read the capture with sipscope's own decoder (native, the default) or with tshark: "
+                             "Wireshark's reassembly and TLS decryption, then sipscope's parser and analysis")
+    engine.add_argument("--tls-keylog", metavar="FILE", help="TLS session keys (SSLKEYLOGFILE) for --engine tshark")
+    engine.add_argument("--decode-as", action="append", default=[], metavar="RULE",
+                        help="Wireshark decode-as for --engine tshark, e.g. 'tls.port==5071,sip' (repeatable)")
+    engine.add_argument("--display-filter", metavar="FILTER",
+                        help="only the frames this Wireshark display filter keeps (--engine tshark)")
     command.add_argument(
         "--limit", action="append", default=[], metavar="NAME=N", type=_limit,
         help="bound what is held in memory; each limit hit is counted in the report. NAME (default): "
@@ -193,8 +202,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _jobs(args) -> int:
-    if "-" in args.captures:
-        return 1  # standard input can be read once, by one process
+    if "-" in args.captures or args.engine == "tshark":
+        return 1  # standard input can be read once, by one process; tshark reads the capture once
     if args.jobs:
         return max(1, args.jobs)
     if (os.cpu_count() or 1) < 2:
@@ -206,11 +215,20 @@ def _open(args):
     """The ``Ingestion`` of the captures, or None after a one-line error; every input is checked before any
     output."""
     from .capture.files import CaptureError
+    from .capture.tshark import Options, TsharkError, TsharkIngestion
     from .pipeline import Ingestion
 
+    tshark_only = [name for name, value in (("--tls-keylog", args.tls_keylog), ("--decode-as", args.decode_as),
+                                            ("--display-filter", args.display_filter)) if value]
     try:
+        if args.engine == "tshark":
+            return TsharkIngestion(args.captures, Options(args.tls_keylog, tuple(args.decode_as), args.display_filter),
+                                   _limits(args), args.strict)
+        if tshark_only:
+            print(f"sipscope: {', '.join(tshark_only)} needs --engine tshark", file=sys.stderr)
+            return None
         return Ingestion(args.captures, _limits(args), strict=args.strict)
-    except CaptureError as exc:
+    except (CaptureError, TsharkError) as exc:
         print(f"sipscope: {exc}", file=sys.stderr)
         return None
 
@@ -272,7 +290,7 @@ def run_analyze(args) -> int:
     knowledge = Knowledge(args.lang)
     if args.json:
         return _analyze_json(ingestion, knowledge, selection, args.fail_on)
-    from .parallel import WorkerError, analyze_calls
+    from .parallel import WorkerError, analyze_calls, analyze_messages
     from .report.collect import Collector
 
     number = int(args.call) if args.call and args.call.isdigit() else None
@@ -300,8 +318,11 @@ def run_analyze(args) -> int:
                                            frames=bool(args.write), table=table)
     try:
         with _progress(ingestion.files) as progress:
-            result, collector = analyze_calls(ingestion.files, make_collector, 1 if single else _jobs(args),
-                                              args.strict, _limits(args), progress=progress)
+            if args.engine == "tshark":
+                result, collector = analyze_messages(ingestion, ingestion.pipeline, ingestion.summary, make_collector)
+            else:
+                result, collector = analyze_calls(ingestion.files, make_collector, 1 if single else _jobs(args),
+                                                  args.strict, _limits(args), progress=progress)
     except WorkerError as exc:  # --strict stopped a worker at an internal error
         print(f"sipscope: internal error in a worker process:\n{exc}", file=sys.stderr)
         return EXIT_INTERNAL

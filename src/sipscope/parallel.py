@@ -155,26 +155,34 @@ def analyze_shard(files: list[CaptureFile], worker: int, workers: int, strict: b
     ``files`` (opened, not read yet) into the collector ``make_collector(start_time)`` makes. ``progress()`` is
     called now and then as the capture is read."""
     pipeline = Pipeline(limits, strict)
+    try:
+        return analyze_messages(pipeline.run(merge_records(files), calls=(worker, workers)), pipeline,
+                                lambda: summarize(files, pipeline), make_collector, workers, progress)
+    finally:
+        for f in files:
+            f.close()
+
+
+def analyze_messages(messages, pipeline: Pipeline, summary, make_collector, workers: int = 1,
+                     progress=None) -> tuple[ShardResult, Collector]:
+    """Analyse ``messages`` into the collector ``make_collector(start_time)`` makes; ``pipeline`` holds the limits,
+    the accounting and the internal errors, and ``summary()`` says what was read once the messages are out."""
     collector = make_collector(lambda: pipeline.start_ts)
     analyzer = bounded_analyzer(pipeline, workers, on_call=collector.call, flow=collector.wants_flow,
                                 raw=collector.raw)
     feed = analyzer.feed
-    try:
-        for n, message in enumerate(pipeline.run(merge_records(files), calls=(worker, workers))):
-            try:
-                feed(message)
-            except Exception as exc:  # a bug in the analysis or the report: named by its frame, the run goes on
-                pipeline.internal_error(message.frames[-1], exc)
-            if progress is not None and not n & PROGRESS_EVERY:
-                progress()
-    finally:
-        for f in files:
-            f.close()
+    for n, message in enumerate(messages):
+        try:
+            feed(message)
+        except Exception as exc:  # a bug in the analysis or the report: named by its frame, the run goes on
+            pipeline.internal_error(message.frames[-1], exc)
+        if progress is not None and not n & PROGRESS_EVERY:
+            progress()
     try:
         analyzer.finish(pipeline.end_ts)
     except Exception as exc:  # as above, at the capture's last frame
         pipeline.internal_error(pipeline.accounting.frames_read, exc)
-    return ShardResult(summarize(files, pipeline), analyzer.stats, analyzer.links), collector
+    return ShardResult(summary(), analyzer.stats, analyzer.links), collector
 
 
 def _analyze_work(paths, worker: int, workers: int, strict: bool, make_collector, limits, files, conn) -> None:

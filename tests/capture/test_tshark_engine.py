@@ -76,3 +76,40 @@ def test_a_missing_key_log_or_tshark_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(pyshark_tshark, "get_process_path", missing)
     with pytest.raises(tshark.TsharkError, match="apt-get install tshark"):
         list(tshark.read(str(SAMPLES / "basic-call-udp.pcap")))
+
+
+def analysis(capsys, *arguments: str) -> dict:
+    import json
+
+    from sipscope.cli import main
+
+    assert main([*arguments, "--json", "--fail-on", "never"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+@pytest.mark.parametrize("sample", ["basic-call-tcp", "refer-transfer-udp", "register-digest-udp"])
+def test_both_engines_give_the_same_analysis(capsys, sample):
+    path = str(SAMPLES / f"{sample}.pcap")
+    ours, theirs = analysis(capsys, path), analysis(capsys, path, "--engine", "tshark")
+    for part in ("messages", "calls", "transactions", "findings", "stats"):
+        assert theirs[part] == ours[part], part
+    assert theirs["capture"]["by_category"]["sip"] == ours["capture"]["by_category"]["sip"]
+
+
+def test_the_command_reads_sips_with_the_keys(capsys):
+    capture, keys = str(SAMPLES / "tls-call.pcap"), str(SAMPLES / "tls-call.keys")
+    assert analysis(capsys, capture)["calls"] == []
+    [call] = analysis(capsys, capture, "--engine", "tshark", "--tls-keylog", keys)["calls"]
+    assert (call["call_id"], call["outcome"], call["first_frame"]) == ("tls-call-1@127.0.0.1", "answered", 10)
+
+
+def test_engine_options_are_checked_in_one_line(capsys):
+    from sipscope.cli import main
+
+    capture = str(SAMPLES / "tls-call.pcap")
+    for arguments, said in (([capture, "--tls-keylog", "k"], "--tls-keylog needs --engine tshark"),
+                            ([capture, capture, "--engine", "tshark"], "reads one capture file"),
+                            ([capture, "--engine", "tshark", "--tls-keylog", "/nonexistent"], "no such key log")):
+        assert main(arguments) == 2
+        err = capsys.readouterr().err
+        assert said in err and err.count("\n") == 1

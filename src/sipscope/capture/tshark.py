@@ -75,7 +75,11 @@ def command(path: str, options: Options, tshark: str) -> list[str]:
 
 def read(path: str, options: Options | None = None) -> Iterator[SipMessage]:
     """The SIP messages tshark finds in the capture ``path``, parsed, in the order tshark completes them."""
-    arguments = command(path, options or Options(), tshark_path())
+    return run(command(path, options or Options(), tshark_path()), path)
+
+
+def run(arguments: list[str], path: str) -> Iterator[SipMessage]:
+    """The SIP messages of a tshark ``command``."""
     process = subprocess.Popen(arguments, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     pdus: dict[int, list[int]] = {}  # frame that completed a TCP block -> the block's frames
     try:
@@ -211,3 +215,46 @@ def _nanoseconds(epoch: str) -> int:
     """``frame.time_epoch`` (seconds with nine decimals) in nanoseconds, without a float's rounding."""
     seconds, _dot, fraction = epoch.partition(".")
     return int(seconds) * 1_000_000_000 + int((fraction + "000000000")[:9])
+
+
+NOT_SIP = "tshark: no sip"
+
+
+class TsharkIngestion:
+    """One capture read by tshark, shaped like ``pipeline.Ingestion``: iterate for the messages, then ask for the
+    ``summary()``. Its ``pipeline`` decodes nothing: it holds the limits, the internal errors and the accounting,
+    in which every frame that carried SIP is counted as such and every other frame as ``tshark: no sip``."""
+
+    def __init__(self, paths, options: Options, limits=None, strict: bool = False):
+        from ..capture.files import CaptureFile
+        from ..pipeline import Pipeline
+
+        if len(paths) != 1 or paths[0] == "-":
+            raise TsharkError("the tshark engine reads one capture file (merge several with mergecap first)")
+        self.files = [CaptureFile(paths[0])]
+        self.pipeline = Pipeline(limits, strict)
+        self.command = command(paths[0], options, tshark_path())  # what is missing is said before any output
+        first = CaptureFile(paths[0])  # the capture's start, which the report's times count from, is needed first
+        self.pipeline.start_ts = next((ts for ts, *_rest in first.records()), None)
+        first.close()
+
+    def __iter__(self) -> Iterator[SipMessage]:
+        pipeline, sip_frames = self.pipeline, set()
+        for message in run(self.command, self.files[0].path):
+            pipeline.messages += 1
+            sip_frames.update(message.frames)
+            yield message
+        accounting = pipeline.accounting
+        other = []
+        for frame, (ts, _linktype, _data, _orig_len) in enumerate(self.files[0].records(), 1):
+            pipeline.end_ts = ts
+            if frame not in sip_frames:
+                other.append(frame)
+            accounting.frames_read = frame
+        accounting.settle(sorted(sip_frames), "sip")
+        accounting.settle(other, "other", NOT_SIP)
+
+    def summary(self) -> dict:
+        from ..pipeline import summarize
+
+        return summarize(self.files, self.pipeline)
