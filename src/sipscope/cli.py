@@ -139,9 +139,10 @@ def _input_arguments(command, jobs_help: str) -> None:
         help=f"{jobs_help} (default: 2 for captures over 16 MB on a machine with 2 or more CPUs, else 1)",
     )
     engine = command.add_argument_group("the tshark engine (needs tshark, and pyshark: pip install 'sipscope[tshark]')")
-    engine.add_argument("--engine", choices=("native", "tshark"), default="native",
-                        help="read the capture with sipscope's own decoder (native, the default) or with tshark: "
-                             "Wireshark's reassembly and TLS decryption, then sipscope's parser and analysis")
+    engine.add_argument("--engine", choices=("auto", "native", "tshark"), default="auto",
+                        help="read the capture with sipscope's own decoder (native), or with tshark: Wireshark's "
+                             "reassembly and TLS decryption, then sipscope's parser and analysis. auto (the "
+                             "default) is native, and says how many frames tshark might read that it could not")
     engine.add_argument("--tls-keylog", metavar="FILE", help="TLS session keys (SSLKEYLOGFILE) for --engine tshark")
     engine.add_argument("--decode-as", action="append", default=[], metavar="RULE",
                         help="Wireshark decode-as for --engine tshark, e.g. 'tls.port==5071,sip' (repeatable)")
@@ -410,7 +411,8 @@ def _write_reports(args, writer, result, collector, knowledge) -> None:
         write_html(args.html, result, collector, knowledge)
     terminal.render(writer, result.capture, collector, knowledge,
                     ladders="all" if args.ladder or args.call else "auto", analyzer_stats=result.stats,
-                    linked=result.links.groups(), few=FEW_CALLS, max_ladders=MAX_LADDERS)
+                    linked=result.links.groups(), few=FEW_CALLS, max_ladders=MAX_LADDERS,
+                    tshark_hint=args.engine == "auto")
 
 
 def _findings_exit(severities, fail_on: str) -> int:

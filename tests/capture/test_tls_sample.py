@@ -37,3 +37,14 @@ def test_the_keys_decrypt_the_call():
     found = sip_frames_by_tshark("-o", f"tls.keylog_file:{KEYS}")
     assert [cseq for _frame, cseq in found] == ["1 INVITE", "1 INVITE", "1 INVITE", "1 INVITE", "1 ACK", "2 BYE",
                                                  "2 BYE"]
+
+
+def test_the_report_says_tshark_might_read_the_encrypted_frames(capsys, monkeypatch):
+    from sipscope.cli import main
+
+    monkeypatch.setenv("COLUMNS", "200")
+    main([str(CAPTURE)])  # --engine auto, the default
+    assert "tshark might read 12 of them (encrypted TLS, link types or tunnels sipscope does not decode): try " \
+           "--engine tshark, with --tls-keylog FILE for TLS" in capsys.readouterr().out
+    main([str(CAPTURE), "--engine", "native"])
+    assert "tshark might" not in capsys.readouterr().out

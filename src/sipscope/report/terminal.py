@@ -71,12 +71,13 @@ class Writer:
 
 
 def render(writer: Writer, capture: dict, collector: Collector, knowledge: Knowledge, *, ladders: str = "auto",
-           few: int = 5, max_ladders: int = 20, analyzer_stats=None, linked: list[list[str]] = ()) -> None:
+           few: int = 5, max_ladders: int = 20, analyzer_stats=None, linked: list[list[str]] = (),
+           tshark_hint: bool = False) -> None:
     """The whole report. ``ladders``: ``auto`` (every call when there are ``few`` or fewer, else those with
     problems, at most ``max_ladders``) or ``all`` (every flow the collector kept). The statistics are the
-    analyzer's unless calls were left out."""
+    analyzer's unless calls were left out. ``tshark_hint``: say how many frames tshark might read that were not."""
     label = knowledge.label
-    _header(writer, capture, collector, label)
+    _header(writer, capture, collector, label, tshark_hint)
     span = capture["last_time"] - capture["first_time"] if capture.get("first_time") is not None else 0.0
     numbers = _calls_table(writer, collector, label, span)  # by Call-ID (for the findings) and by row key (ladders)
     _ladders(writer, collector, numbers, knowledge, few, max_ladders if ladders == "auto" else 0)
@@ -87,7 +88,7 @@ def render(writer: Writer, capture: dict, collector: Collector, knowledge: Knowl
 
 
 # -- the capture -------------------------------------------------------------------------------------------------
-def _header(writer: Writer, capture: dict, collector: Collector, label) -> None:
+def _header(writer: Writer, capture: dict, collector: Collector, label, tshark_hint: bool) -> None:
     writer.line(Text(label("report.title"), style="bold"))
     for f in capture["files"]:
         kind = f["format"] + (", gzip" if f["compressed"] else "")
@@ -114,6 +115,9 @@ def _header(writer: Writer, capture: dict, collector: Collector, label) -> None:
         examples = f" ({label('report.frames')} {_frames(entry['examples'], entry['count'])})" \
             if entry["examples"] else ""
         _wrapped(writer, f"{printable(entry['event'])}: {entry['count']}{examples}", 4)
+    unsupported = capture["by_category"]["unsupported"]
+    if tshark_hint and unsupported:  # encrypted TLS, link types and tunnels the native decoder does not know
+        _wrapped(writer, label("report.tshark_might", frames=unsupported), 4, "yellow")
     for error in capture["internal_errors"]:
         writer.line(Text(f"    {label('report.internal_error', frame=error['frame'])}: {printable(error['error'])}",
                          style="bold red"))
