@@ -115,7 +115,7 @@ def _header(writer: Writer, capture: dict, collector: Collector, label, tshark_h
         examples = f" ({label('report.frames')} {_frames(entry['examples'], entry['count'])})" \
             if entry["examples"] else ""
         _wrapped(writer, f"{printable(entry['event'])}: {entry['count']}{examples}", 4)
-    unsupported = capture["by_category"]["unsupported"]
+    unsupported = capture["by_category"].get("unsupported", 0)
     if tshark_hint and unsupported:  # encrypted TLS, link types and tunnels the native decoder does not know
         _wrapped(writer, label("report.tshark_might", frames=unsupported), 4, "yellow")
     for error in capture["internal_errors"]:
