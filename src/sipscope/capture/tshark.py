@@ -18,8 +18,11 @@ import subprocess
 from dataclasses import dataclass
 from typing import Iterator
 
+from .. import accounting as acc
+from ..pipeline import Pipeline, summarize
 from ..sip.message import SipMessage
 from ..sip.parse import parse_message
+from .files import CaptureFile
 
 # Wireshark's preferences are the user's unless given: these make its reassembly what sipscope's is.
 PREFERENCES = ("tcp.desegment_tcp_streams:TRUE", "tcp.reassemble_out_of_order:TRUE", "sip.desegment_headers:TRUE",
@@ -78,13 +81,14 @@ def read(path: str, options: Options | None = None) -> Iterator[SipMessage]:
     return run(command(path, options or Options(), tshark_path()), path)
 
 
-def run(arguments: list[str], path: str) -> Iterator[SipMessage]:
-    """The SIP messages of a tshark ``command``."""
+def run(arguments: list[str], path: str, unread: list | None = None) -> Iterator[SipMessage]:
+    """The SIP messages of a tshark ``command``; what Wireshark took for SIP but sipscope's parser cannot read goes
+    to ``unread`` as ``(frames, reason)``."""
     process = subprocess.Popen(arguments, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     pdus: dict[int, list[int]] = {}  # frame that completed a TCP block -> the block's frames
     try:
         for packet in _packets(process.stdout):
-            yield from _messages(packet["_source"]["layers"], pdus)
+            yield from _messages(packet["_source"]["layers"], pdus, unread if unread is not None else [])
     finally:
         process.stdout.close()
         error = process.stderr.read().decode("utf-8", "replace").strip()
@@ -106,24 +110,26 @@ def _packets(stream) -> Iterator[dict]:
             lines.append(line)
 
 
-def _messages(layers: dict, pdus: dict[int, list[int]]) -> Iterator[SipMessage]:
+def _messages(layers: dict, pdus: dict[int, list[int]], unread: list) -> Iterator[SipMessage]:
     frame = layers["frame"]
     number = int(frame["frame.number"])
     protocols = frame["frame.protocols"].split(":")
     tables = _tables(layers, pdus, number)
-    raw_frame = bytes.fromhex(layers["frame_raw"][0])
     entries = layers.get("sip_raw")
     if not entries:
-        return
+        return  # a frame kept for its TCP segments only
+    raw_frame = bytes.fromhex(layers["frame_raw"][0])
     src, dst = _addresses(layers, protocols)
     sport, dport, transport = _ports(layers, protocols)
     time = _nanoseconds(frame["frame.time_epoch"])
     for hexed, offset, length, *_rest in _raw_values(entries):
         data = bytes.fromhex(hexed)
+        frames = _frames_of(data, offset, length, number, tables, raw_frame)
         message = parse_message(data, stream=transport != "udp")
-        if message.__class__ is not SipMessage:
-            continue  # a "continuation" Wireshark could not place: it has no start line
-        message.frames = _frames_of(data, offset, length, number, tables, raw_frame)
+        if message.__class__ is not SipMessage:  # a "continuation" Wireshark could not place, or worse
+            unread.append((frames, getattr(message, "reason", "no start line")))
+            continue
+        message.frames = frames
         message.time = time
         message.src, message.dst = f"{src}:{sport}", f"{dst}:{dport}"
         message.transport = transport
@@ -226,9 +232,6 @@ class TsharkIngestion:
     in which every frame that carried SIP is counted as such and every other frame as ``tshark: no sip``."""
 
     def __init__(self, paths, options: Options, limits=None, strict: bool = False):
-        from ..capture.files import CaptureFile
-        from ..pipeline import Pipeline
-
         if len(paths) != 1 or paths[0] == "-":
             raise TsharkError("the tshark engine reads one capture file (merge several with mergecap first)")
         self.files = [CaptureFile(paths[0])]
@@ -239,22 +242,25 @@ class TsharkIngestion:
         first.close()
 
     def __iter__(self) -> Iterator[SipMessage]:
-        pipeline, sip_frames = self.pipeline, set()
-        for message in run(self.command, self.files[0].path):
+        pipeline, sip_frames, unread = self.pipeline, set(), []
+        for message in run(self.command, self.files[0].path, unread):
             pipeline.messages += 1
             sip_frames.update(message.frames)
             yield message
         accounting = pipeline.accounting
+        settled = set(sip_frames)
+        for frames, reason in unread:
+            frames = [frame for frame in frames if frame not in settled]
+            settled.update(frames)
+            accounting.settle(frames, acc.MALFORMED, f"tshark: sip sipscope cannot read: {reason}")
         other = []
         for frame, (ts, _linktype, _data, _orig_len) in enumerate(self.files[0].records(), 1):
             pipeline.end_ts = ts
-            if frame not in sip_frames:
+            if frame not in settled:
                 other.append(frame)
             accounting.frames_read = frame
-        accounting.settle(sorted(sip_frames), "sip")
-        accounting.settle(other, "other", NOT_SIP)
+        accounting.settle(sorted(sip_frames), acc.SIP)
+        accounting.settle(other, acc.OTHER, NOT_SIP)
 
     def summary(self) -> dict:
-        from ..pipeline import summarize
-
         return summarize(self.files, self.pipeline)
