@@ -113,3 +113,25 @@ def test_engine_options_are_checked_in_one_line(capsys):
         assert main(arguments) == 2
         err = capsys.readouterr().err
         assert said in err and err.count("\n") == 1
+
+
+def test_decode_as_reads_sips_on_a_port_wireshark_does_not_try(tmp_path):
+    from scapy.all import TCP, rdpcap, wrpcap
+
+    packets = rdpcap(str(SAMPLES / "tls-call.pcap"))
+    for packet in packets:  # the callee moves from 5061 to 5071, checksums recomputed
+        tcp = packet[TCP]
+        tcp.sport, tcp.dport = (5071 if port == 5061 else port for port in (tcp.sport, tcp.dport))
+        del tcp.chksum
+    moved = tmp_path / "tls-5071.pcap"
+    wrpcap(str(moved), packets)
+    keys = str(SAMPLES / "tls-call.keys")
+    assert by_tshark(moved, tshark.Options(keylog=keys)) == []  # decrypted, but not taken for SIP
+    found = by_tshark(moved, tshark.Options(keylog=keys, decode_as=("tls.port==5071,sip",)))
+    assert [f[0] for f in found] == [(10,), (13,), (15,), (17,), (19,), (21,), (23,)]
+
+
+def test_a_display_filter_keeps_only_the_frames_it_matches():
+    path = SAMPLES / "basic-call-udp.pcap"
+    found = by_tshark(path, tshark.Options(display_filter='sip.Method == "INVITE" || sip.Status-Code == 200'))
+    assert [f[5].split(" ")[0 if f[5][0] != "S" else 1] for f in found] == ["INVITE", "200", "200"]
