@@ -23,8 +23,8 @@ pytestmark = pytest.mark.skipif(shutil.which("tshark") is None or not corpus_cap
 DIFFERENCES = {
     "hep-wireshark/hep.pcap": "HEP (Homer's encapsulation, UDP port 9060): tshark 4.0 has no HEP dissector, so it "
                               "finds no SIP at all where the native reader finds six messages",
-    "sipnab/c07-sip-r2.cap": "not a pcap or pcapng file: the native reader does not open it, and the tshark engine "
-                             "counts the frames with the native reader, so neither engine analyses it",
+    "sipnab/c07-sip-r2.cap": "a Microsoft Network Monitor 2 file: the native reader reads pcap and pcapng only, "
+                             "the tshark engine reads it (frame count and times from capinfos)",
 }
 
 
@@ -59,6 +59,14 @@ def test_both_engines_find_the_same_messages_and_findings(path):
     ours, theirs = analysis(path), analysis(path, "--engine", "tshark")
     assert messages(theirs) == messages(ours)
     assert findings(theirs) == findings(ours)
+
+
+def test_a_netmon_file_is_the_tshark_engines_alone(capsys):
+    path = CAPTURES / "sipnab" / "c07-sip-r2.cap"
+    assert main([str(path)]) == 2  # one line saying how to convert it
+    document = analysis(path, "--engine", "tshark")
+    assert (document["capture"]["frames"], len(document["messages"])) == (39, 12)
+    assert document["capture"]["files"][0]["format"] == "netmon2"
 
 
 def test_hep_is_the_native_readers_alone():

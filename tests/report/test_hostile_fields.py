@@ -70,3 +70,18 @@ def test_html_makes_no_link_handler_or_script_of_packet_text(capture, tmp_path):
     text = "".join(parsed.text)
     for field in (URL_CALLEE, URL_SERVER, URL_USER, SHOWN_NOT_UTF8, LONG_REASON):
         assert field in text  # as text (the raw message holds the whole reason phrase)
+
+
+def test_a_long_extension_method_keeps_the_other_call_ids_line_in_the_width(tmp_path, monkeypatch):
+    from sipscope.testing import DEFAULT_TS, make_request, udp_frame, write_pcap
+
+    path = tmp_path / "methods.pcap"
+    method = "A" * 500  # any token is a method (RFC 3261 section 25.1): it names its Call-ID's kind
+    write_pcap(path, [(DEFAULT_TS, udp_frame(make_request(method, call_id="long@x")))])
+    monkeypatch.setenv("COLUMNS", "100")
+    out = io.StringIO()
+    with redirect_stdout(out):
+        main([str(path), "--fail-on", "never"])
+    text = out.getvalue()
+    assert "other Call-IDs: 1 " + "a" * 23 + "~" in text
+    assert all(cell_len(line) <= 100 for line in text.splitlines())

@@ -22,7 +22,7 @@ from .. import accounting as acc
 from ..pipeline import Pipeline, summarize
 from ..sip.message import SipMessage
 from ..sip.parse import parse_message
-from .files import CaptureFile
+from .files import CaptureError, CaptureFile
 
 # Wireshark's preferences are the user's unless given: these make its reassembly what sipscope's is.
 PREFERENCES = ("tcp.desegment_tcp_streams:TRUE", "tcp.reassemble_out_of_order:TRUE", "sip.desegment_headers:TRUE",
@@ -234,12 +234,16 @@ class TsharkIngestion:
     def __init__(self, paths, options: Options, limits=None, strict: bool = False):
         if len(paths) != 1 or paths[0] == "-":
             raise TsharkError("the tshark engine reads one capture file (merge several with mergecap first)")
-        self.files = [CaptureFile(paths[0])]
         self.pipeline = Pipeline(limits, strict)
         self.command = command(paths[0], options, tshark_path())  # what is missing is said before any output
-        first = CaptureFile(paths[0])  # the capture's start, which the report's times count from, is needed first
-        self.pipeline.start_ts = next((ts for ts, *_rest in first.records()), None)
-        first.close()
+        try:
+            self.files = [CaptureFile(paths[0])]
+            first = CaptureFile(paths[0])  # the capture's start, which the report's times count from, comes first
+            self.pipeline.start_ts = next((ts for ts, *_rest in first.records()), None)
+            first.close()
+        except CaptureError:  # a format only Wireshark reads (NetMon, ERF, snoop...): capinfos tells the rest
+            self.files = [Foreign(paths[0], self.command[0])]
+            self.pipeline.start_ts = self.files[0].start
 
     def __iter__(self) -> Iterator[SipMessage]:
         pipeline, sip_frames, unread = self.pipeline, set(), []
@@ -253,14 +257,42 @@ class TsharkIngestion:
             frames = [frame for frame in frames if frame not in settled]
             settled.update(frames)
             accounting.settle(frames, acc.MALFORMED, f"tshark: sip sipscope cannot read: {reason}")
-        other = []
-        for frame, (ts, _linktype, _data, _orig_len) in enumerate(self.files[0].records(), 1):
-            pipeline.end_ts = ts
-            if frame not in settled:
-                other.append(frame)
-            accounting.frames_read = frame
+        source = self.files[0]
+        if isinstance(source, Foreign):
+            count, pipeline.end_ts = source.frames, source.end
+        else:
+            count = 0
+            for count, (ts, *_rest) in enumerate(source.records(), 1):
+                pipeline.end_ts = ts
+        accounting.frames_read = count
         accounting.settle(sorted(sip_frames), acc.SIP)
-        accounting.settle(other, acc.OTHER, NOT_SIP)
+        accounting.settle([frame for frame in range(1, count + 1) if frame not in settled], acc.OTHER, NOT_SIP)
 
     def summary(self) -> dict:
         return summarize(self.files, self.pipeline)
+
+
+class Foreign:
+    """A capture file in a format sipscope does not read, as far as the report needs it: its name and format, its
+    frame count, and its first and last times (capinfos, which comes with tshark, reads them)."""
+
+    compressed = False
+
+    def __init__(self, path: str, tshark: str) -> None:
+        capinfos = os.path.join(os.path.dirname(tshark), "capinfos")
+        out = subprocess.run([capinfos, "-M", "-T", "-r", "-t", "-c", "-a", "-e", "-S", path], capture_output=True,
+                             text=True)
+        fields = out.stdout.strip().split("\t")
+        if out.returncode or len(fields) != 5:
+            raise TsharkError(f"{path}: neither sipscope nor capinfos can read it")
+        _name, self.format, count, first, last = fields
+        self.path = self.name = path
+        self.frames = int(count)
+        self.start, self.end = _nanoseconds(first), _nanoseconds(last)
+        self.notes = [f"a {self.format} file, which only tshark reads"]
+
+    def position(self) -> None:
+        return None
+
+    def close(self) -> None:
+        pass

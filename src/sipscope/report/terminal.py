@@ -22,6 +22,7 @@ from .facts import UNDERSTOOD, grouped, seconds, statistics_rows, understood, wh
 from .select import party_address
 
 DEFAULT_WIDTH = 100
+KIND_WIDTH = 24  # cells of a Call-ID kind (the first request's method) in the list of other Call-IDs
 FINDINGS_PER_ID = 10  # instances listed under each finding id; the JSON and HTML reports list them all
 OUTCOME_STYLES = {"answered": "green", "completed": "green", "busy": "yellow", "no_answer": "yellow",
                   "cancelled": "yellow", "redirected": "cyan", "open": "magenta", "rejected": "red", "failed": "red",
@@ -152,7 +153,8 @@ class CallsTable:
         self.widths = [party, party] + [w for _n, w, _r in self.MIDDLE[2:]]
         self.right = [right for _n, _w, right in self.MIDDLE]
         self.call_id = rest - 2 * party
-        self._template = " ".join(f"{{:{'>' if right else '<'}{width}}}" for width, right in zip(self.widths, self.right))
+        self._template = " ".join(f"{{:{'>' if right else '<'}{width}}}"
+                                  for width, right in zip(self.widths, self.right))
 
     def middle(self, row: Row) -> str:
         """The cells of ``row`` from the caller to the findings, as one string."""
@@ -219,8 +221,9 @@ def _calls_table(writer: Writer, collector: Collector, label, span: float) -> di
     if calls == 0:
         writer.line(Text(f"{label('report.calls')}: 0", style="bold"))
     if collector.other_kinds:
-        writer.line(f"{label('report.other_call_ids')}: "
-                    + ", ".join(f"{n} {kind}" for kind, n in sorted(collector.other_kinds.items())))
+        kinds = ", ".join(f"{n} {fit(printable(kind), KIND_WIDTH)}"
+                          for kind, n in sorted(collector.other_kinds.items()))
+        _wrapped(writer, f"{label('report.other_call_ids')}: {kinds}", 0)  # a method is any token, of any length
     writer.line()
     return numbers
 
@@ -337,8 +340,8 @@ def _instance(finding, numbers: dict[str, int], label) -> Text:
 # -- statistics --------------------------------------------------------------------------------------------------
 def _statistics(writer: Writer, stats: dict, linked, label, selected: bool) -> None:
     writer.line(Text(label("report.statistics_selected" if selected else "report.statistics"), style="bold"))
-    for name, text in statistics_rows(stats, label):
+    for name, text in statistics_rows(stats, label):  # wrapped: a method is any token, of any length
         if text:
-            writer.line(f"  {name}: {text}" if name else f"  {text}")
+            _wrapped(writer, f"{name}: {text}" if name else text, 2)
     for group in linked:
-        writer.line(f"  {label('report.linked')}: " + " + ".join(printable(call_id) for call_id in group))
+        _wrapped(writer, f"{label('report.linked')}: " + " + ".join(printable(call_id) for call_id in group), 2)
