@@ -496,3 +496,15 @@ def test_headers_cut_by_the_snap_length_are_truncated():
                          (14 + 24, "udp: header cut short")]:
         _, pipeline = ingest(None, recs=cut_records(frame, keep))
         assert reasons(pipeline) == {(acc.TRUNCATED, reason): [1]}, keep
+
+
+def test_a_link_type_only_scapy_knows_is_dissected_by_scapy_then_decoded_natively():
+    from scapy.layers.dot11 import Dot11, RadioTap
+    from scapy.layers.l2 import LLC, SNAP
+
+    wifi = (RadioTap() / Dot11(type=2, addr1="02:00:00:00:00:02", addr2="02:00:00:00:00:01",
+                               addr3="02:00:00:00:00:02") / LLC() / SNAP()
+            / IP(src="192.0.2.1", dst="192.0.2.2") / UDP(sport=5060, dport=5060) / make_request())
+    messages, pipeline = ingest([wifi, RadioTap() / Dot11(type=0, subtype=8)], linktype=127)  # data, a beacon
+    assert [(m.frames, m.src, m.method) for m in messages] == [((1,), "192.0.2.1:5060", "INVITE")]
+    assert reasons(pipeline) == {(acc.UNSUPPORTED, "link type 127 (RadioTap): no ip packet found"): [2]}

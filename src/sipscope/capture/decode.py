@@ -111,9 +111,42 @@ class Decoder:
     def frame(self, frame: int, ts: int, linktype: int, data: bytes, orig_len: int) -> None:
         decode = self.link_decoders.get(linktype)
         if decode is None:
-            self.settle((frame,), acc.UNSUPPORTED, f"link type {linktype}")
-            return
+            decode = self.link_decoders[linktype] = self._scapy_link(linktype)
         decode((frame,), ts, data, orig_len > len(data))
+
+    def _scapy_link(self, linktype: int):
+        """A decoder for a link type sipscope has none of: scapy's dissector of it (802.11, radiotap, PPI,
+        Prism...) finds the IP packet inside, and sipscope's own decoding goes on from there. Measured at about
+        100 µs a frame, 50 times the native link decoders, and 0.2 s to load scapy once: fine for link types that
+        rare, and simpler than a decoder of each."""
+        try:
+            from scapy.config import conf
+            from scapy.layers import all as _layers  # noqa: F401 - registers every link type scapy knows
+            from scapy.layers.inet import IP
+            from scapy.layers.inet6 import IPv6
+        except ImportError:
+            layer = None
+        else:
+            layer = conf.l2types.num2layer.get(linktype)
+
+        def unsupported(frames, _ts, _data, _cut) -> None:
+            self.settle(frames, acc.UNSUPPORTED, f"link type {linktype}")
+
+        if layer is None:
+            return unsupported
+
+        def dissected(frames, ts, data, cut) -> None:
+            try:
+                packet = layer(data)
+            except Exception:  # noqa: BLE001 - scapy's dissectors are not ours to trust with hostile bytes
+                packet = None
+            inner = None if packet is None else packet.getlayer(IP) or packet.getlayer(IPv6)
+            if inner is None:
+                self.settle(frames, acc.UNSUPPORTED, f"link type {linktype} ({layer.__name__}): no ip packet found")
+                return
+            self._raw_ip(frames, ts, bytes(inner), cut)
+
+        return dissected
 
     # -- link layers ---------------------------------------------------------------------------------------
     def _ethernet(self, frames, ts, data, cut, off=0, depth=0):
@@ -592,3 +625,4 @@ class Decoder:
     def _short(self, frames, cut, layer, what):
         """A header that does not fit: the snap length's doing (truncated) or the packet's (malformed)."""
         self.settle(frames, acc.TRUNCATED if cut else acc.MALFORMED, f"{layer}: {what}")
+
