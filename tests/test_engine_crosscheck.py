@@ -67,6 +67,8 @@ def test_a_netmon_file_is_the_tshark_engines_alone(capsys):
     document = analysis(path, "--engine", "tshark")
     assert (document["capture"]["frames"], len(document["messages"])) == (39, 12)
     assert document["capture"]["files"][0]["format"] == "netmon2"
+    assert main([str(path), "--engine", "tshark", "--write", "out.pcap"]) == 2  # nothing to copy frames from
+    assert "not from a netmon2 file" in capsys.readouterr().err
 
 
 def test_hep_is_the_native_readers_alone():

@@ -286,6 +286,10 @@ def run_analyze(args) -> int:
     ingestion = _open(args)
     if ingestion is None:
         return EXIT_INPUT
+    if args.write and ingestion.files[0].format not in ("pcap", "pcapng"):
+        print(f"sipscope: --write copies frames from pcap and pcapng files, not from a {ingestion.files[0].format} "
+              "file", file=sys.stderr)
+        return EXIT_INPUT
     from .knowledge import Knowledge
 
     knowledge = Knowledge(args.lang)
