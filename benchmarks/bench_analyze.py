@@ -17,21 +17,19 @@ reached. Standard library only.
 
   python3 benchmarks/bench_analyze.py [FILE ...] [--repeat 3] [--sipscope-cmd CMD] [--json [PATH]]
 """
-import argparse
 import datetime
 import json
 import os
 import platform
 import re
 import shlex
-import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from bench_messages import BENCH_DIR, DEFAULT_FILES, MEMORY_TARGET_MB, compile_package, run, warm_cache
+from bench_messages import MEMORY_TARGET_MB, captures, compile_package, parser, run, warm_cache
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PEERS = ("tshark", "sngrep")
@@ -153,27 +151,10 @@ def first_line(cmd):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("files", nargs="*", type=Path, help=f"captures (default: those of {DEFAULT_FILES} "
-                                                        f"that exist in {BENCH_DIR})")
-    ap.add_argument("--repeat", type=int, default=3, help="timed runs per tool and file (default 3)")
-    ap.add_argument("--sipscope-cmd", default=None,
-                    help="command that runs sipscope, from the repository root (default: python3 -m sipscope, "
-                         "with the Python running this script and the working tree's src/ first on PYTHONPATH)")
-    ap.add_argument("--json", nargs="?", const="-", metavar="PATH",
-                    help="write a JSON summary to PATH (no PATH: to stdout, and the table to stderr)")
+    ap = parser(__doc__.split("\n")[0], "command that runs sipscope, from the repository root (default: python3 -m "
+                "sipscope, with the Python running this script and the working tree's src/ first on PYTHONPATH)")
     args = ap.parse_args()
-    if args.repeat < 1:
-        ap.error("--repeat must be at least 1")
-
-    # absolute paths: sipscope runs from the repository root
-    files = [p.resolve() for p in args.files] or [BENCH_DIR / name for name in DEFAULT_FILES
-                                                   if (BENCH_DIR / name).exists()]
-    if not files:
-        ap.error(f"no capture given and none found in {BENCH_DIR}; see benchmarks/README.md")
-    missing = [str(p) for p in files if not p.is_file()] + [t for t in PEERS if not shutil.which(t)]
-    if missing:
-        ap.error(f"not found: {', '.join(missing)}")
+    files = captures(ap, args, PEERS)  # absolute paths: sipscope runs from the repository root
     if args.sipscope_cmd:
         sipscope_cmd, sipscope_env = shlex.split(args.sipscope_cmd), None
     else:  # the src/ layout: the repository root alone on sys.path would not find the working tree's package

@@ -203,25 +203,38 @@ def print_report(results, growth, out):
             print(f"  ERROR {growth['error']}", file=out)
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def parser(description: str, sipscope_help: str) -> argparse.ArgumentParser:
+    """The options the timing scripts share: the captures, the runs, how sipscope starts, the JSON summary."""
+    ap = argparse.ArgumentParser(description=description)
     ap.add_argument("files", nargs="*", type=Path, help=f"captures (default: those of {DEFAULT_FILES} "
                                                         f"that exist in {BENCH_DIR})")
     ap.add_argument("--repeat", type=int, default=3, help="timed runs per tool and file (default 3)")
-    ap.add_argument("--sipscope-cmd", default=None,
-                    help="command that runs sipscope (default: sipscope, else python -m sipscope)")
+    ap.add_argument("--sipscope-cmd", default=None, help=sipscope_help)
     ap.add_argument("--json", nargs="?", const="-", metavar="PATH",
                     help="write a JSON summary to PATH (no PATH: to stdout, and the table to stderr)")
+    return ap
+
+
+def captures(ap: argparse.ArgumentParser, args, tools) -> list[Path]:
+    """The captures given (as absolute paths) or the default ones found, after checking they and ``tools`` exist."""
+    if args.repeat < 1:
+        ap.error("--repeat must be at least 1")
+    files = [p.resolve() for p in args.files] or [BENCH_DIR / name for name in DEFAULT_FILES
+                                                   if (BENCH_DIR / name).exists()]
+    if not files:
+        ap.error(f"no capture given and none found in {BENCH_DIR}; see benchmarks/README.md")
+    missing = [str(p) for p in files if not p.is_file()] + [t for t in tools if not shutil.which(t)]
+    if missing:
+        ap.error(f"not found: {', '.join(missing)}")
+    return files
+
+
+def main():
+    ap = parser(__doc__.split("\n")[0], "command that runs sipscope (default: sipscope, else python -m sipscope)")
     ap.add_argument("--memory-growth", action="store_true",
                     help="also compare sipscope's peak memory on the first half of the SIPp capture and the whole")
     args = ap.parse_args()
-
-    files = args.files or [BENCH_DIR / name for name in DEFAULT_FILES if (BENCH_DIR / name).exists()]
-    if not files:
-        ap.error(f"no capture given and none found in {BENCH_DIR}; see benchmarks/README.md")
-    missing = [str(p) for p in files if not p.is_file()] + [t for t in ("tshark",) if not shutil.which(t)]
-    if missing:
-        ap.error(f"not found: {', '.join(missing)}")
+    files = captures(ap, args, ("tshark",))
     if args.sipscope_cmd:
         sipscope_cmd = shlex.split(args.sipscope_cmd)
     else:

@@ -255,7 +255,7 @@ def run_messages(args) -> int:
 
         for f in ingestion.files:
             f.close()  # the workers open the files themselves
-        lines, summary = parallel_lines(args.captures, make_formatter, jobs, args.strict, _limits(args))
+        lines, summary = parallel_lines(args.captures, make_formatter, jobs, args.strict, ingestion.pipeline.limits)
         try:
             return _write_listing(lines, summary, args.json)
         except WorkerError as exc:  # --strict stopped a worker at an internal error
@@ -327,7 +327,7 @@ def run_analyze(args) -> int:
                 result, collector = analyze_messages(ingestion, ingestion.pipeline, ingestion.summary, make_collector)
             else:
                 result, collector = analyze_calls(ingestion.files, make_collector, 1 if single else _jobs(args),
-                                                  args.strict, _limits(args), progress=progress)
+                                                  args.strict, ingestion.pipeline.limits, progress=progress)
     except WorkerError as exc:  # --strict stopped a worker at an internal error
         print(f"sipscope: internal error in a worker process:\n{exc}", file=sys.stderr)
         return EXIT_INTERNAL
@@ -430,25 +430,13 @@ def _findings_exit(severities, fail_on: str) -> int:
 
 
 def _analyze_json(ingestion, knowledge, selection, fail_on: str) -> int:
-    from .parallel import bounded_analyzer
+    from .parallel import bounded_analyzer, feed_all
     from .report.analysis_json import JsonReport
 
     report = JsonReport(sys.stdout, knowledge, selection, lambda: ingestion.pipeline.start_ts)
     analyzer = bounded_analyzer(ingestion.pipeline, on_call=report.call, on_transaction=report.transaction,
                                 details=True, flow=selection.active)
-    feed = analyzer.feed
-    write = report.message
-    pipeline = ingestion.pipeline
-    for message in ingestion:
-        try:
-            write(message)
-            feed(message)
-        except Exception as exc:  # a bug: named by its frame, the run goes on (parallel.analyze_shard does the same)
-            pipeline.internal_error(message.frames[-1], exc)
-    try:
-        analyzer.finish(pipeline.end_ts)
-    except Exception as exc:  # as above, at the capture's last frame
-        pipeline.internal_error(pipeline.accounting.frames_read, exc)
+    feed_all(ingestion, analyzer, ingestion.pipeline, each=report.message)
     capture = ingestion.summary()
     report.finish(capture, analyzer)
     sys.stdout.flush()

@@ -170,11 +170,20 @@ def analyze_messages(messages, pipeline: Pipeline, summary, make_collector, work
     collector = make_collector(lambda: pipeline.start_ts)
     analyzer = bounded_analyzer(pipeline, workers, on_call=collector.call, flow=collector.wants_flow,
                                 raw=collector.raw)
+    feed_all(messages, analyzer, pipeline, progress=progress)
+    return ShardResult(summary(), analyzer.stats, analyzer.links), collector
+
+
+def feed_all(messages, analyzer: Analyzer, pipeline: Pipeline, each=None, progress=None) -> None:
+    """Feed ``messages`` to ``analyzer`` (``each(message)`` first, when given), then finish it. A bug in the
+    analysis or the reports is an internal error named by its message's frame, and the run goes on."""
     feed = analyzer.feed
     for n, message in enumerate(messages):
         try:
+            if each is not None:
+                each(message)
             feed(message)
-        except Exception as exc:  # a bug in the analysis or the report: named by its frame, the run goes on
+        except Exception as exc:
             pipeline.internal_error(message.frames[-1], exc)
         if progress is not None and not n & PROGRESS_EVERY:
             progress()
@@ -182,7 +191,6 @@ def analyze_messages(messages, pipeline: Pipeline, summary, make_collector, work
         analyzer.finish(pipeline.end_ts)
     except Exception as exc:  # as above, at the capture's last frame
         pipeline.internal_error(pipeline.accounting.frames_read, exc)
-    return ShardResult(summary(), analyzer.stats, analyzer.links), collector
 
 
 def _analyze_work(paths, worker: int, workers: int, strict: bool, make_collector, limits, files, conn) -> None:

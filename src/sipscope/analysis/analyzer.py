@@ -40,7 +40,7 @@ class Analyzer:
         """Keep the findings for ``finish`` (a sink that takes them from ``on_call`` does not need it)."""
         self.max_calls = max_calls
         """Calls open at once (0: no bound): past it, the call that began first is closed early (a flood)."""
-        self.call_limits = call_limits
+        self.call_limits = call_limits or DEFAULT_LIMITS
         self.stats = Stats()
         self.findings: list[Finding] = []
         self.messages = 0
@@ -123,7 +123,7 @@ class Analyzer:
     def _close_first(self, frame: int) -> None:
         """Make room for one more call: close the call that began first, as the end of the capture would."""
         self._close(next(iter(self.calls.values())), self.now)
-        (self.call_limits or DEFAULT_LIMITS).hit(OPEN_CALLS_LIMIT, frame)
+        self.call_limits.hit(OPEN_CALLS_LIMIT, frame)
         queue, calls = self._queue, self.calls
         if len(queue) > 2 * len(calls) + 1024:  # mostly closed calls' turns: drop them, and the calls with them
             queue[:] = [entry for entry in queue if calls.get(entry[2].call_id) is entry[2]]
